@@ -1,0 +1,140 @@
+/* graph.h - the graph builder and executor on oneDNN.
+ *
+ * Knows nothing of OCR. Loads an ONNX model into an IR, specialises it for a
+ * fixed set of input shapes (buckets), fuses, plans one activation arena, and
+ * lowers every node to oneDNN primitives that are created once, at compile.
+ *
+ *   graph_model    parsed ONNX, immutable
+ *   graph_compiled all buckets' primitives and prepacked weights; shared
+ *                  read-only by every stream
+ *   graph_stream   one per worker thread: arena, scratchpad, memory objects;
+ *                  allocates nothing after creation
+ *
+ * Every function that can fail returns a graph_status and, where it takes an
+ * err buffer, writes a one-line reason there (op, node, attribute, file).
+ */
+#ifndef GRAPH_H
+#define GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    GRAPH_OK = 0,
+    GRAPH_ERR_IO,          /* file missing, unreadable, empty */
+    GRAPH_ERR_PARSE,       /* not a valid ONNX / tensor protobuf, bad .npy */
+    GRAPH_ERR_UNSUPPORTED, /* op, attribute value or dtype not supported */
+    GRAPH_ERR_SHAPE,       /* shapes do not agree */
+    GRAPH_ERR_NO_BUCKET,   /* input larger than every compiled bucket */
+    GRAPH_ERR_DNNL,        /* oneDNN refused a descriptor or primitive */
+    GRAPH_ERR_NOMEM,
+    GRAPH_ERR_INVALID      /* bad argument from the caller */
+} graph_status;
+
+const char *graph_status_str(graph_status s);
+
+/* Element types use ONNX TensorProto.DataType codes. */
+enum { GRAPH_DT_F32 = 1, GRAPH_DT_U8 = 2, GRAPH_DT_I8 = 3, GRAPH_DT_I32 = 6,
+       GRAPH_DT_I64 = 7, GRAPH_DT_BOOL = 9, GRAPH_DT_F64 = 11 };
+size_t graph_dtype_size(int dtype); /* 0 if unknown */
+const char *graph_dtype_name(int dtype);
+
+#define GRAPH_MAX_RANK 8
+typedef struct {
+    int rank;
+    int64_t dims[GRAPH_MAX_RANK]; /* -1: dynamic (model inputs only) */
+} graph_shape;
+
+int64_t graph_shape_numel(const graph_shape *s);
+
+/* A dense row-major host tensor (used for I/O, constants and test files). */
+typedef struct {
+    int dtype;
+    graph_shape shape;
+    void *data; /* owned, malloc'd; graph_host_tensor_free releases it */
+} graph_host_tensor;
+void graph_host_tensor_free(graph_host_tensor *t);
+
+/* Read an ONNX TensorProto file (the .pb files of ONNX's test suite). */
+graph_status graph_tensor_read_pb(const char *path, graph_host_tensor *out,
+                                  char *err, size_t errlen);
+
+/* ---- model ---- */
+typedef struct graph_model graph_model;
+
+graph_status graph_model_load_file(const char *path, graph_model **out,
+                                   char *err, size_t errlen);
+graph_status graph_model_load_buffer(const void *data, size_t len,
+                                     graph_model **out, char *err,
+                                     size_t errlen);
+void graph_model_free(graph_model *m);
+
+int graph_model_n_inputs(const graph_model *m);
+int graph_model_n_outputs(const graph_model *m);
+const char *graph_model_input_name(const graph_model *m, int i);
+const char *graph_model_output_name(const graph_model *m, int i);
+int graph_model_input_dtype(const graph_model *m, int i);
+graph_shape graph_model_input_shape(const graph_model *m, int i);
+
+/* ---- compile ---- */
+typedef struct {
+    int n_threads;      /* threads per stream; baked into the primitives */
+    int cache_capacity; /* oneDNN primitive cache capacity, set explicitly */
+} graph_compile_params;
+graph_compile_params graph_compile_default_params(void);
+
+typedef struct graph_compiled graph_compiled;
+
+/* bucket_shapes holds n_buckets * n_inputs shapes, bucket-major. Every
+ * primitive of every bucket is created here; nothing is created later. */
+graph_status graph_compile(const graph_model *m,
+                           const graph_shape *bucket_shapes, int n_buckets,
+                           const graph_compile_params *p,
+                           graph_compiled **out, char *err, size_t errlen);
+void graph_compiled_free(graph_compiled *c);
+
+int graph_compiled_n_buckets(const graph_compiled *c);
+int graph_compiled_n_inputs(const graph_compiled *c);
+int graph_compiled_n_outputs(const graph_compiled *c);
+graph_shape graph_compiled_input_shape(const graph_compiled *c, int bucket,
+                                       int input);
+graph_shape graph_compiled_output_shape(const graph_compiled *c, int bucket,
+                                        int output);
+int graph_compiled_output_dtype(const graph_compiled *c, int bucket,
+                                int output);
+/* Count of each lowered step kind in a bucket's plan, for tests/reports. */
+int graph_compiled_n_steps(const graph_compiled *c, int bucket);
+int graph_compiled_n_reorders(const graph_compiled *c, int bucket);
+
+/* Smallest bucket (by element count) whose every input dim is >= the given
+ * shapes' dims, same ranks. GRAPH_ERR_NO_BUCKET when none fits. */
+graph_status graph_select_bucket(const graph_compiled *c,
+                                 const graph_shape *input_shapes, int *bucket);
+
+/* Copy a dense tensor of shape `src_shape` into the top-left corner of a
+ * dense buffer of shape `dst_shape` (same rank, every dim >=), filling the
+ * rest with `pad` (for f32). */
+graph_status graph_pad_into(const float *src, const graph_shape *src_shape,
+                            float *dst, const graph_shape *dst_shape,
+                            float pad);
+
+/* Process-wide facts. */
+uint64_t graph_primitives_created(void); /* every primitive ever created */
+int graph_cache_capacity_in_force(void); /* as oneDNN reports it */
+
+/* ---- stream ---- */
+typedef struct graph_stream graph_stream;
+
+graph_status graph_stream_create(const graph_compiled *c, graph_stream **out);
+void graph_stream_free(graph_stream *s);
+
+/* inputs[i]: dense row-major data of exactly the bucket's input shape.
+ * outputs[i] receives a pointer to dense row-major data in the bucket's
+ * output shape, owned by the stream and valid until its next run. */
+graph_status graph_stream_run(graph_stream *s, int bucket,
+                              const void *const *inputs,
+                              const void **outputs);
+const char *graph_stream_last_error(const graph_stream *s);
+size_t graph_stream_arena_bytes(const graph_stream *s);
+
+#endif
