@@ -1,0 +1,471 @@
+/* graph_fuse.c - fusion passes on a specialised graph:
+ *   - unary activations and scalar-constant arithmetic become "_Elt" nodes
+ *     (a list of oneDNN eltwise steps), and chains of them merge;
+ *   - x * hardsigmoid(x) in any decomposed form becomes hardswish;
+ *   - the decomposed LayerNorm pattern becomes LayerNormalization;
+ *   - BatchNormalization folds into the preceding Conv's weights;
+ *   - Conv (+ residual Add as the sum post-op) + eltwise chain fuse;
+ *   - MatMul/Gemm + eltwise chain, MatMul + constant bias fuse. */
+#include "graph_ir.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <oneapi/dnnl/dnnl_types.h>
+
+typedef struct {
+    graph_ir *ir;
+    int *cons;   /* consumers of each value (graph outputs count as one) */
+    int *prod;   /* producing node of each value, -1 for inputs/constants */
+} fctx;
+
+static int is_op(const graph_node *n, const char *op) { return strcmp(n->op, op) == 0; }
+
+static graph_status recount(fctx *c)
+{
+    graph_ir *ir = c->ir;
+    free(c->cons);
+    free(c->prod);
+    c->cons = calloc((size_t)ir->n_values, sizeof(int));
+    c->prod = malloc((size_t)ir->n_values * sizeof(int));
+    if (!c->cons || !c->prod) return GRAPH_ERR_NOMEM;
+    for (int i = 0; i < ir->n_values; i++) c->prod[i] = -1;
+    for (int i = 0; i < ir->n_outputs; i++) c->cons[ir->outputs[i]]++;
+    for (int k = 0; k < ir->n_nodes; k++) {
+        graph_node *n = &ir->nodes[k];
+        if (n->dead) continue;
+        for (int i = 0; i < n->n_in; i++) if (n->in[i] >= 0) c->cons[n->in[i]]++;
+        for (int p = 0; p < n->n_post; p++)
+            if (n->post[p].kind != GP_ELT) c->cons[n->post[p].value]++;
+        for (int o = 0; o < n->n_out; o++) if (n->out[o] >= 0) c->prod[n->out[o]] = k;
+    }
+    return GRAPH_OK;
+}
+
+static graph_value *V(fctx *c, int v) { return v >= 0 ? &c->ir->values[v] : NULL; }
+static int is_const(fctx *c, int v) { return v >= 0 && c->ir->values[v].data != NULL; }
+
+/* the single consumer node of value v, or -1 */
+static int sole_consumer(fctx *c, int v)
+{
+    if (c->cons[v] != 1) return -1;
+    graph_ir *ir = c->ir;
+    for (int k = 0; k < ir->n_nodes; k++) {
+        graph_node *n = &ir->nodes[k];
+        if (n->dead) continue;
+        for (int i = 0; i < n->n_in; i++) if (n->in[i] == v) return k;
+        for (int p = 0; p < n->n_post; p++)
+            if (n->post[p].kind != GP_ELT && n->post[p].value == v) return k;
+    }
+    return -1;
+}
+
+static void add_elt(graph_node *n, int alg, float a, float b)
+{
+    graph_postop *last = n->n_post ? &n->post[n->n_post - 1] : NULL;
+    if (last && last->kind == GP_ELT && last->alg == dnnl_eltwise_linear && alg == dnnl_eltwise_linear) {
+        /* a*(a1*x + b1) + b == (a*a1)*x + (a*b1 + b) */
+        last->beta = a * last->beta + b;
+        last->alpha *= a;
+        return;
+    }
+    if (n->n_post >= GRAPH_MAX_POST) return;
+    n->post[n->n_post++] = (graph_postop){ .kind = GP_ELT, .alg = alg, .alpha = a, .beta = b };
+}
+
+static int set_op(graph_node *n, const char *op)
+{
+    char *s = strdup(op);
+    if (!s) return -1;
+    free(n->op);
+    n->op = s;
+    return 0;
+}
+
+/* Pass 1: activations and scalar arithmetic -> _Elt */
+static graph_status to_elt(fctx *c)
+{
+    graph_ir *ir = c->ir;
+    for (int k = 0; k < ir->n_nodes; k++) {
+        graph_node *n = &ir->nodes[k];
+        if (n->dead || n->n_in < 1 || n->in[0] < 0) continue;
+        if (V(c, n->out[0])->dtype != GRAPH_DT_F32) continue;
+        graph_node t = *n;
+        t.n_post = 0;
+        int x = n->in[0];
+        if (is_op(n, "Relu")) add_elt(&t, dnnl_eltwise_relu, 0, 0);
+        else if (is_op(n, "Sigmoid")) add_elt(&t, dnnl_eltwise_logistic, 0, 0);
+        else if (is_op(n, "Sqrt")) add_elt(&t, dnnl_eltwise_sqrt, 0, 0);
+        else if (is_op(n, "HardSwish")) add_elt(&t, dnnl_eltwise_hardswish, 0, 0);
+        else if (is_op(n, "HardSigmoid")) {
+            add_elt(&t, dnnl_eltwise_linear, graph_attr_float(n, "alpha", 0.2f), graph_attr_float(n, "beta", 0.5f));
+            add_elt(&t, dnnl_eltwise_clip_v2, 0, 1);
+        } else if (is_op(n, "Clip")) {
+            float lo = -FLT_MAX, hi = FLT_MAX;
+            const graph_attr *a;
+            if ((a = graph_node_attr(n, "min"))) lo = a->f;
+            if ((a = graph_node_attr(n, "max"))) hi = a->f;
+            if (n->n_in > 1 && n->in[1] >= 0) lo = (float)graph_value_scalar(V(c, n->in[1]));
+            if (n->n_in > 2 && n->in[2] >= 0) hi = (float)graph_value_scalar(V(c, n->in[2]));
+            if (!(lo <= hi)) continue; /* leave odd clips to the reference path */
+            add_elt(&t, dnnl_eltwise_clip_v2, lo, hi);
+        } else if (n->n_in == 2 && (is_op(n, "Add") || is_op(n, "Sub") || is_op(n, "Mul") ||
+                                    is_op(n, "Div") || is_op(n, "Pow"))) {
+            int a = n->in[0], b = n->in[1];
+            int ca = is_const(c, a) && graph_shape_numel(&V(c, a)->shape) == 1;
+            int cb = is_const(c, b) && graph_shape_numel(&V(c, b)->shape) == 1;
+            if (ca == cb) continue;
+            graph_value *var = V(c, ca ? b : a), *cst = V(c, ca ? a : b);
+            if (!graph_shape_eq(&var->shape, &V(c, n->out[0])->shape)) continue;
+            float s = (float)graph_value_scalar(cst);
+            x = ca ? b : a;
+            if (is_op(n, "Add")) add_elt(&t, dnnl_eltwise_linear, 1, s);
+            else if (is_op(n, "Mul")) add_elt(&t, dnnl_eltwise_linear, s, 0);
+            else if (is_op(n, "Sub")) add_elt(&t, dnnl_eltwise_linear, ca ? -1.f : 1.f, ca ? s : -s);
+            else if (is_op(n, "Div") && cb) add_elt(&t, dnnl_eltwise_linear, 1.f / s, 0);
+            else if (is_op(n, "Pow") && cb) add_elt(&t, dnnl_eltwise_pow, 1, s);
+            else continue;
+        } else continue;
+        if (set_op(n, "_Elt")) return GRAPH_ERR_NOMEM;
+        n->in[0] = x;
+        n->n_in = 1;
+        n->n_post = t.n_post;
+        memcpy(n->post, t.post, sizeof n->post);
+    }
+    return recount(c);
+}
+
+/* Pass 2: merge _Elt -> _Elt chains */
+static graph_status merge_elts(fctx *c)
+{
+    graph_ir *ir = c->ir;
+    for (int k = 0; k < ir->n_nodes; k++) {
+        graph_node *n = &ir->nodes[k];
+        if (n->dead || !is_op(n, "_Elt")) continue;
+        int nx;
+        while ((nx = sole_consumer(c, n->out[0])) >= 0) {
+            graph_node *m = &ir->nodes[nx];
+            if (!is_op(m, "_Elt") || n->n_post + m->n_post > GRAPH_MAX_POST) break;
+            for (int p = 0; p < m->n_post; p++) add_elt(n, m->post[p].alg, m->post[p].alpha, m->post[p].beta);
+            n->out[0] = m->out[0];
+            m->dead = 1;
+            graph_status st = recount(c);
+            if (st) return st;
+        }
+    }
+    return GRAPH_OK;
+}
+
+static float eval_chain(const graph_node *n, float x)
+{
+    for (int p = 0; p < n->n_post; p++) {
+        const graph_postop *o = &n->post[p];
+        switch (o->alg) {
+        case dnnl_eltwise_linear: x = o->alpha * x + o->beta; break;
+        case dnnl_eltwise_clip_v2: x = x < o->alpha ? o->alpha : x > o->beta ? o->beta : x; break;
+        case dnnl_eltwise_relu: x = x > 0 ? x : 0; break;
+        default: return NAN;
+        }
+    }
+    return x;
+}
+
+/* Pass 3: Mul(x, chain(x)) where chain == hardsigmoid(1/6, 1/2) -> hardswish */
+static graph_status hardswish(fctx *c)
+{
+    graph_ir *ir = c->ir;
+    for (int k = 0; k < ir->n_nodes; k++) {
+        graph_node *n = &ir->nodes[k];
+        if (n->dead || !is_op(n, "Mul") || n->n_in != 2) continue;
+        for (int side = 0; side < 2; side++) {
+            int x = n->in[side], h = n->in[1 - side];
+            int pk = h >= 0 ? c->prod[h] : -1;
+            if (pk < 0 || c->cons[h] != 1) continue;
+            graph_node *e = &ir->nodes[pk];
+            if (!is_op(e, "_Elt") || e->in[0] != x) continue;
+            int ok = 1;
+            for (float t = -8; t <= 8 && ok; t += 0.25f) {
+                float hs = t / 6 + 0.5f;
+                hs = hs < 0 ? 0 : hs > 1 ? 1 : hs;
+                if (!(fabsf(eval_chain(e, t) - hs) <= 1e-5f)) ok = 0;
+            }
+            if (!ok) continue;
+            e->dead = 1;
+            if (set_op(n, "_Elt")) return GRAPH_ERR_NOMEM;
+            n->in[0] = x;
+            n->n_in = 1;
+            n->n_post = 0;
+            add_elt(n, dnnl_eltwise_hardswish, 0, 0);
+            graph_status st = recount(c);
+            if (st) return st;
+            break;
+        }
+    }
+    return merge_elts(c);
+}
+
+static int last_axis_mean(fctx *c, int v, int *src)
+{
+    int pk = v >= 0 ? c->prod[v] : -1;
+    if (pk < 0) return 0;
+    graph_node *r = &c->ir->nodes[pk];
+    if (!is_op(r, "ReduceMean") || graph_attr_int(r, "keepdims", 1) != 1) return 0;
+    const int64_t *red;
+    int cnt = graph_attr_ints(r, "_red", &red);
+    for (int i = 0; i < cnt; i++)
+        if (red[i] != (i == cnt - 1)) return 0;
+    *src = r->in[0];
+    return 1;
+}
+
+static int add_const_f32(fctx *c, const char *name, const float *d, int64_t cnt)
+{
+    int v = graph_ir_add_value(c->ir, name);
+    if (v < 0) return -1;
+    graph_value *gv = &c->ir->values[v];
+    gv->dtype = GRAPH_DT_F32;
+    gv->shape.rank = 1;
+    gv->shape.dims[0] = cnt;
+    gv->data = malloc((size_t)cnt * 4);
+    if (!gv->data) return -1;
+    gv->owns_data = 1;
+    memcpy(gv->data, d, (size_t)cnt * 4);
+    return v;
+}
+
+static int const_vec(fctx *c, int v, int64_t C)
+{
+    if (!is_const(c, v) || V(c, v)->dtype != GRAPH_DT_F32) return 0;
+    graph_value *g = V(c, v);
+    if (graph_shape_numel(&g->shape) != C) return 0;
+    return g->shape.rank == 0 || g->shape.dims[g->shape.rank - 1] == C;
+}
+
+/* Pass 4: decomposed LayerNorm -> LayerNormalization */
+static graph_status layernorm(fctx *c)
+{
+    graph_ir *ir = c->ir;
+    for (int k = 0; k < ir->n_nodes; k++) {
+        graph_node *dv = &ir->nodes[k];
+        if (dv->dead || !is_op(dv, "Div") || dv->n_in != 2) continue;
+        int d = dv->in[0], s = dv->in[1];
+        int sk = c->prod[s];
+        if (sk < 0 || !is_op(&ir->nodes[sk], "_Elt") || c->cons[s] != 1) continue;
+        graph_node *se = &ir->nodes[sk];
+        if (se->n_post != 2 || se->post[0].alg != dnnl_eltwise_linear || se->post[0].alpha != 1 ||
+            se->post[1].alg != dnnl_eltwise_sqrt)
+            continue;
+        float eps = se->post[0].beta;
+        int var_in, pv = se->in[0];
+        if (!last_axis_mean(c, pv, &var_in) || c->cons[pv] != 1) continue;
+        int pk = c->prod[var_in];
+        if (pk < 0 || c->cons[var_in] != 1) continue;
+        graph_node *pw = &ir->nodes[pk];
+        int sq = (is_op(pw, "_Elt") && pw->n_post == 1 && pw->post[0].alg == dnnl_eltwise_pow &&
+                  pw->post[0].alpha == 1 && pw->post[0].beta == 2 && pw->in[0] == d) ||
+                 (is_op(pw, "Mul") && pw->in[0] == d && pw->in[1] == d);
+        if (!sq) continue;
+        int dk = c->prod[d];
+        if (dk < 0 || c->cons[d] != 2 || !is_op(&ir->nodes[dk], "Sub")) continue;
+        graph_node *sub = &ir->nodes[dk];
+        int x = sub->in[0], m = sub->in[1], xm;
+        if (!last_axis_mean(c, m, &xm) || xm != x || c->cons[m] != 1) continue;
+        graph_value *xv = V(c, x);
+        if (xv->dtype != GRAPH_DT_F32 || xv->shape.rank < 2) continue;
+        int64_t C = xv->shape.dims[xv->shape.rank - 1];
+        /* absorb a following Mul(gamma) and Add(beta) */
+        float *gamma = malloc((size_t)C * 4), *beta = calloc((size_t)C, 4);
+        if (!gamma || !beta) { free(gamma); free(beta); return GRAPH_ERR_NOMEM; }
+        for (int64_t i = 0; i < C; i++) gamma[i] = 1;
+        int out = dv->out[0], nk;
+        if ((nk = sole_consumer(c, out)) >= 0 && is_op(&ir->nodes[nk], "Mul")) {
+            graph_node *mu = &ir->nodes[nk];
+            int g = mu->in[0] == out ? mu->in[1] : mu->in[0];
+            if (const_vec(c, g, C)) {
+                memcpy(gamma, V(c, g)->data, (size_t)C * 4);
+                mu->dead = 1;
+                out = mu->out[0];
+                graph_status st = recount(c);
+                if (st) { free(gamma); free(beta); return st; }
+                if ((nk = sole_consumer(c, out)) >= 0 && is_op(&ir->nodes[nk], "Add")) {
+                    graph_node *ad = &ir->nodes[nk];
+                    int b = ad->in[0] == out ? ad->in[1] : ad->in[0];
+                    if (const_vec(c, b, C)) {
+                        memcpy(beta, V(c, b)->data, (size_t)C * 4);
+                        ad->dead = 1;
+                        out = ad->out[0];
+                    }
+                }
+            }
+        }
+        int gv = add_const_f32(c, "_ln_gamma", gamma, C);
+        int bv = gv < 0 ? -1 : add_const_f32(c, "_ln_beta", beta, C);
+        free(gamma);
+        free(beta);
+        if (gv < 0 || bv < 0) return GRAPH_ERR_NOMEM;
+        dv = &ir->nodes[k];
+        ir->nodes[c->prod[m]].dead = 1;
+        ir->nodes[dk].dead = 1;
+        ir->nodes[pk].dead = 1;
+        ir->nodes[c->prod[pv]].dead = 1;
+        ir->nodes[sk].dead = 1;
+        if (set_op(dv, "LayerNormalization")) return GRAPH_ERR_NOMEM;
+        int *in = realloc(dv->in, 3 * sizeof(int));
+        if (!in) return GRAPH_ERR_NOMEM;
+        dv->in = in;
+        dv->in[0] = x;
+        dv->in[1] = gv;
+        dv->in[2] = bv;
+        dv->n_in = 3;
+        dv->out[0] = out;
+        /* epsilon travels as a post-op slot so no attribute allocation is needed */
+        dv->n_post = 0;
+        graph_attr *na = realloc(dv->attrs, (size_t)(dv->n_attr + 1) * sizeof *na);
+        if (!na) return GRAPH_ERR_NOMEM;
+        dv->attrs = na;
+        memset(&na[dv->n_attr], 0, sizeof *na);
+        na[dv->n_attr].name = strdup("epsilon");
+        na[dv->n_attr].type = GA_FLOAT;
+        na[dv->n_attr].f = eps;
+        if (!na[dv->n_attr].name) return GRAPH_ERR_NOMEM;
+        dv->n_attr++;
+        graph_status st = recount(c);
+        if (st) return st;
+    }
+    return GRAPH_OK;
+}
+
+/* Pass 5: Conv + BatchNormalization -> Conv with folded weights */
+static graph_status fold_bn(fctx *c)
+{
+    graph_ir *ir = c->ir;
+    for (int k = 0; k < ir->n_nodes; k++) {
+        graph_node *bn = &ir->nodes[k];
+        if (bn->dead || !is_op(bn, "BatchNormalization")) continue;
+        int x = bn->in[0], ck = c->prod[x];
+        if (ck < 0 || c->cons[x] != 1 || !is_op(&ir->nodes[ck], "Conv")) continue;
+        graph_node *cv = &ir->nodes[ck];
+        graph_value *w = V(c, cv->in[1]);
+        int64_t OC = w->shape.dims[0], per = graph_shape_numel(&w->shape) / OC;
+        const float *sc = V(c, bn->in[1])->data, *sh = V(c, bn->in[2])->data,
+                    *mu = V(c, bn->in[3])->data, *va = V(c, bn->in[4])->data;
+        float eps = graph_attr_float(bn, "epsilon", 1e-5f);
+        float *nw = malloc((size_t)(OC * per) * 4), *nb = malloc((size_t)OC * 4);
+        if (!nw || !nb) { free(nw); free(nb); return GRAPH_ERR_NOMEM; }
+        const float *ow = w->data;
+        const float *ob = cv->n_in > 2 && cv->in[2] >= 0 ? V(c, cv->in[2])->data : NULL;
+        for (int64_t o = 0; o < OC; o++) {
+            float s = sc[o] / sqrtf(va[o] + eps);
+            for (int64_t i = 0; i < per; i++) nw[o * per + i] = ow[o * per + i] * s;
+            nb[o] = ((ob ? ob[o] : 0) - mu[o]) * s + sh[o];
+        }
+        graph_shape ws = w->shape;
+        int wv = graph_ir_add_value(ir, "_bn_w");
+        if (wv < 0) { free(nw); free(nb); return GRAPH_ERR_NOMEM; }
+        ir->values[wv].dtype = GRAPH_DT_F32;
+        ir->values[wv].shape = ws;
+        ir->values[wv].data = nw;
+        ir->values[wv].owns_data = 1;
+        int bv = add_const_f32(c, "_bn_b", nb, OC);
+        free(nb);
+        if (bv < 0) return GRAPH_ERR_NOMEM;
+        cv = &ir->nodes[ck];
+        bn = &ir->nodes[k];
+        if (cv->n_in < 3) {
+            int *in = realloc(cv->in, 3 * sizeof(int));
+            if (!in) return GRAPH_ERR_NOMEM;
+            cv->in = in;
+            cv->n_in = 3;
+        }
+        cv->in[1] = wv;
+        cv->in[2] = bv;
+        cv->out[0] = bn->out[0];
+        bn->dead = 1;
+        graph_status st = recount(c);
+        if (st) return st;
+    }
+    return GRAPH_OK;
+}
+
+static int elt_ok_for(const graph_node *n, const graph_node *e)
+{
+    /* f32 deconvolution with an eltwise post-op is 40-100x slower (notes) */
+    if (is_op(n, "ConvTranspose")) return 0;
+    (void)e;
+    return n->n_post + e->n_post <= GRAPH_MAX_POST;
+}
+
+/* Pass 6: Conv + residual Add (sum) and eltwise post-ops; MatMul/Gemm too */
+static graph_status post_ops(fctx *c)
+{
+    graph_ir *ir = c->ir;
+    for (int k = 0; k < ir->n_nodes; k++) {
+        graph_node *n = &ir->nodes[k];
+        if (n->dead) continue;
+        int conv = is_op(n, "Conv"), mm = is_op(n, "MatMul") || is_op(n, "Gemm");
+        if (!conv && !mm && !is_op(n, "ConvTranspose")) continue;
+        for (;;) {
+            n = &ir->nodes[k];
+            int out = n->out[0], nx = sole_consumer(c, out);
+            if (nx < 0) break;
+            graph_node *m = &ir->nodes[nx];
+            int has_sum = 0;
+            for (int p = 0; p < n->n_post; p++) has_sum |= n->post[p].kind == GP_SUM;
+            const char *dbg = getenv("GRAPH_DEBUG_SKIP");
+            if (!dbg) dbg = "";
+            if (is_op(m, "_Elt") && elt_ok_for(n, m) && !(mm && strchr(dbg, 'm')) && !(conv && strchr(dbg, 'c'))) {
+                for (int p = 0; p < m->n_post; p++) add_elt(n, m->post[p].alg, m->post[p].alpha, m->post[p].beta);
+            } else if (conv && !has_sum && !strchr(dbg, 's') && n->n_post < GRAPH_MAX_POST && is_op(m, "Add") && m->n_in == 2) {
+                int o = m->in[0] == out ? m->in[1] : m->in[0];
+                if (o == out || is_const(c, o)) break;
+                if (!graph_shape_eq(&V(c, o)->shape, &V(c, out)->shape)) break;
+                if (c->prod[o] > k) break; /* the addend must exist before the conv runs */
+                n->post[n->n_post++] = (graph_postop){ .kind = GP_SUM, .value = o };
+            } else if (mm && !strchr(dbg, 'a') && n->n_post < GRAPH_MAX_POST && is_op(m, "Add") && m->n_in == 2) {
+                int o = m->in[0] == out ? m->in[1] : m->in[0];
+                graph_shape bs;
+                if (o == out || !is_const(c, o)) break;
+                if (!graph_broadcast(&V(c, out)->shape, &V(c, o)->shape, &bs) ||
+                    !graph_shape_eq(&bs, &V(c, out)->shape))
+                    break;
+                n->post[n->n_post++] = (graph_postop){ .kind = GP_BIN_ADD, .value = o };
+            } else break;
+            n->out[0] = m->out[0];
+            m->dead = 1;
+            graph_status st = recount(c);
+            if (st) return st;
+        }
+    }
+    return GRAPH_OK;
+}
+
+graph_status graph_fuse(graph_ir *ir, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    fctx c = { .ir = ir };
+    if (getenv("GRAPH_DEBUG_NO_FUSE")) return GRAPH_OK;
+    graph_status st = recount(&c);
+    if (!st) st = to_elt(&c);
+    if (!st) st = merge_elts(&c);
+    const char *skip = getenv("GRAPH_DEBUG_SKIP");
+    if (!skip) skip = "";
+    if (!st && !strchr(skip, 'h')) st = hardswish(&c);
+    if (!st && !strchr(skip, 'l')) st = layernorm(&c);
+    if (!st && !strchr(skip, 'b')) st = fold_bn(&c);
+    if (!st && !strchr(skip, 'p')) st = post_ops(&c);
+    if (getenv("GRAPH_DEBUG_DUMP"))
+        for (int k = 0; k < ir->n_nodes; k++) {
+            graph_node *n = &ir->nodes[k];
+            if (n->dead || !n->n_post) continue;
+            fprintf(stderr, "%s %s:", n->op, n->name);
+            for (int p = 0; p < n->n_post; p++)
+                fprintf(stderr, " [%d alg=%x %g %g v=%d]", n->post[p].kind, n->post[p].alg, n->post[p].alpha, n->post[p].beta, n->post[p].value);
+            fprintf(stderr, "\n");
+        }
+    free(c.cons);
+    free(c.prod);
+    return st;
+}

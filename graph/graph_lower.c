@@ -1,0 +1,944 @@
+/* graph_lower.c - one oneDNN primitive per fused node, created once per
+ * bucket. Activations are nhwc for 4-D image tensors and plain elsewhere;
+ * layout changes are explicit reorder steps, weights are reordered once into
+ * the layout each primitive asks for, and every primitive uses a
+ * user-provided scratchpad. */
+#include "graph_exec.h"
+
+#include <float.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    struct graph_compiled *c;
+    bucket *b;
+    int *conv[2];       /* per value: its copy in plain / nhwc layout, or -1 */
+    int cap;
+    dnnl_stream_t strm; /* for packing weights at compile */
+    int *last;          /* per value: last node that reads it (through aliases) */
+    int k;              /* node being lowered */
+    char *err;
+    size_t errlen;
+} lctx;
+
+#define DN(call, what) do { dnnl_status_t s_ = (call); if (s_ != dnnl_success) { \
+    graph_errf(L->err, L->errlen, "%s '%s': oneDNN %s failed (status %d)", n ? n->op : "", \
+               n ? n->name : "", what, (int)s_); st = s_ == dnnl_unimplemented ? GRAPH_ERR_UNSUPPORTED : GRAPH_ERR_DNNL; goto done; } } while (0)
+
+static int is_op(const graph_node *n, const char *op) { return strcmp(n->op, op) == 0; }
+
+static graph_status grow(lctx *L)
+{
+    bucket *b = L->b;
+    int need = b->ir.n_values;
+    if (need <= L->cap) return GRAPH_OK;
+    int cap = need * 2;
+    rt_value *rv = realloc(b->rv, (size_t)cap * sizeof *rv);
+    if (!rv) return GRAPH_ERR_NOMEM;
+    b->rv = rv;
+    for (int k = 0; k < 2; k++) {
+        int *p = realloc(L->conv[k], (size_t)cap * sizeof(int));
+        if (!p) return GRAPH_ERR_NOMEM;
+        L->conv[k] = p;
+    }
+    for (int i = L->cap; i < cap; i++) {
+        memset(&b->rv[i], 0, sizeof b->rv[i]);
+        b->rv[i].root = i;
+        L->conv[0][i] = L->conv[1][i] = -1;
+    }
+    L->cap = cap;
+    return GRAPH_OK;
+}
+
+static int new_value(lctx *L, int like, int dtype, const graph_shape *shape, int layout)
+{
+    graph_ir *ir = &L->b->ir;
+    char name[64];
+    snprintf(name, sizeof name, "_tmp%d", ir->n_values);
+    (void)like;
+    int v = graph_ir_add_value(ir, name);
+    if (v < 0 || grow(L)) return -1;
+    ir->values[v].dtype = dtype;
+    ir->values[v].shape = *shape;
+    L->b->rv[v].layout = layout;
+    L->b->rv[v].in_arena = 1;
+    return v;
+}
+
+static dnnl_data_type_t dnnl_dt(int dt)
+{
+    switch (dt) {
+    case GRAPH_DT_F32: return dnnl_f32;
+    case GRAPH_DT_I32: return dnnl_s32;
+    case GRAPH_DT_I8: return dnnl_s8;
+    case GRAPH_DT_U8: return dnnl_u8;
+    }
+    return dnnl_data_type_undef;
+}
+
+/* memory descriptor of a shape in a layout; rank 0 becomes [1] */
+static void md_for(dnnl_memory_desc_t *md, const graph_shape *s, int dtype, int layout, int pad_rank)
+{
+    dnnl_dims_t dims, strides;
+    int r = s->rank, off = 0;
+    if (pad_rank > r) off = pad_rank - r;
+    int R = r + off;
+    for (int i = 0; i < off; i++) dims[i] = 1;
+    for (int i = 0; i < r; i++) dims[off + i] = s->dims[i];
+    if (R == 0) { R = 1; dims[0] = 1; }
+    if (layout == LAYOUT_NHWC && R == 4) {
+        strides[1] = 1;
+        strides[3] = dims[1];
+        strides[2] = dims[3] * dims[1];
+        strides[0] = dims[2] * strides[2];
+    } else {
+        int64_t st = 1;
+        for (int i = R - 1; i >= 0; i--) { strides[i] = st; st *= dims[i]; }
+    }
+    dnnl_memory_desc_init_by_strides(md, R, dims, dnnl_dt(dtype), strides);
+}
+
+static void md_of(lctx *L, dnnl_memory_desc_t *md, int v, int pad_rank)
+{
+    graph_value *gv = &L->b->ir.values[v];
+    md_for(md, &gv->shape, gv->dtype, L->b->rv[v].layout, pad_rank);
+}
+
+static step *add_step(lctx *L, int kind)
+{
+    bucket *b = L->b;
+    if (b->n_steps == b->cap_steps) {
+        int cap = b->cap_steps ? b->cap_steps * 2 : 64;
+        step *s = realloc(b->steps, (size_t)cap * sizeof *s);
+        if (!s) return NULL;
+        b->steps = s;
+        b->cap_steps = cap;
+    }
+    step *s = &b->steps[b->n_steps++];
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    return s;
+}
+
+static void arg(step *s, int a, const dnnl_memory_desc_t *md, int value, const void *cptr)
+{
+    step_arg *x = &s->args[s->n_args++];
+    x->arg = a;
+    x->md = *md;
+    x->value = value;
+    x->cptr = cptr;
+}
+
+static graph_status finish_prim(lctx *L, const graph_node *n, dnnl_primitive_desc_t pd, step *s)
+{
+    graph_status st = GRAPH_OK;
+    const dnnl_memory_desc_t *sp = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t sz = sp ? dnnl_memory_desc_get_size(sp) : 0;
+    if (sz > L->b->scratch_bytes) L->b->scratch_bytes = sz;
+    DN(dnnl_primitive_create(&s->prim, pd), "primitive creation");
+    graph_count_primitive();
+    if (sz) {
+        dnnl_memory_desc_t smd = *sp;
+        arg(s, DNNL_ARG_SCRATCHPAD, &smd, -2, NULL);
+    }
+done:
+    return st;
+}
+
+static dnnl_primitive_attr_t new_attr(void)
+{
+    dnnl_primitive_attr_t a = NULL;
+    if (dnnl_primitive_attr_create(&a) != dnnl_success) return NULL;
+    dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user);
+    return a;
+}
+
+/* reorder src (any strides) into dst; a compile-time step in the plan */
+static graph_status reorder_step(lctx *L, const graph_node *n, const dnnl_memory_desc_t *smd, int sv,
+                                 const dnnl_memory_desc_t *dmd, int dv)
+{
+    graph_status st = GRAPH_OK;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t at = new_attr();
+    step *s = add_step(L, STEP_PRIM);
+    if (!s || !at) { st = GRAPH_ERR_NOMEM; goto done; }
+    DN(dnnl_reorder_primitive_desc_create(&pd, smd, L->c->engine, dmd, L->c->engine, at), "reorder");
+    s->is_reorder = 1;
+    L->b->n_reorders++;
+    arg(s, DNNL_ARG_FROM, smd, sv, NULL);
+    arg(s, DNNL_ARG_TO, dmd, dv, NULL);
+    st = finish_prim(L, n, pd, s);
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (at) dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+/* value v in the requested layout (inserting one reorder per value at most) */
+static int in_layout(lctx *L, int v, int layout, graph_status *st)
+{
+    bucket *b = L->b;
+    graph_value *gv = &b->ir.values[v];
+    if (gv->shape.rank != 4 && layout == LAYOUT_NHWC) layout = LAYOUT_PLAIN;
+    if (b->rv[v].layout == layout) return v;
+    if (gv->data) { /* constants are stored plain */
+        if (layout == LAYOUT_PLAIN) return v;
+    }
+    if (L->conv[layout][v] >= 0) return L->conv[layout][v];
+    graph_shape sh = gv->shape;
+    int nv = new_value(L, v, gv->dtype, &sh, layout);
+    if (nv < 0) { *st = GRAPH_ERR_NOMEM; return -1; }
+    dnnl_memory_desc_t a, c;
+    md_of(L, &a, v, 0);
+    md_of(L, &c, nv, 0);
+    *st = reorder_step(L, NULL, &a, v, &c, nv);
+    if (*st) return -1;
+    L->conv[layout][v] = nv;
+    return nv;
+}
+
+static graph_status set_out(lctx *L, int v, int layout)
+{
+    graph_value *gv = &L->b->ir.values[v];
+    L->b->rv[v].layout = gv->shape.rank == 4 ? layout : LAYOUT_PLAIN;
+    L->b->rv[v].in_arena = 1;
+    return GRAPH_OK;
+}
+
+static graph_status pack(lctx *L, const graph_node *n, const void *data, const dnnl_memory_desc_t *smd,
+                         const dnnl_memory_desc_t *dmd, const void **out)
+{
+    graph_status st = GRAPH_OK;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t p = NULL;
+    dnnl_memory_t ms = NULL, md = NULL;
+    bucket *b = L->b;
+    size_t sz = dnnl_memory_desc_get_size(dmd);
+    void *buf = aligned_alloc(64, (sz + 63) / 64 * 64 + 64);
+    if (!buf) return GRAPH_ERR_NOMEM;
+    if (b->n_packed == b->cap_packed) {
+        int cap = b->cap_packed ? b->cap_packed * 2 : 64;
+        void **pp = realloc(b->packed, (size_t)cap * sizeof *pp);
+        if (!pp) { free(buf); return GRAPH_ERR_NOMEM; }
+        b->packed = pp;
+        b->cap_packed = cap;
+    }
+    b->packed[b->n_packed++] = buf;
+    DN(dnnl_reorder_primitive_desc_create(&pd, smd, L->c->engine, dmd, L->c->engine, NULL), "weights reorder");
+    DN(dnnl_primitive_create(&p, pd), "weights reorder");
+    graph_count_primitive();
+    DN(dnnl_memory_create(&ms, smd, L->c->engine, (void *)data), "memory");
+    DN(dnnl_memory_create(&md, dmd, L->c->engine, buf), "memory");
+    dnnl_exec_arg_t a[2] = { { DNNL_ARG_FROM, ms }, { DNNL_ARG_TO, md } };
+    DN(dnnl_primitive_execute(p, L->strm, 2, a), "weights reorder");
+    DN(dnnl_stream_wait(L->strm), "stream wait");
+    *out = buf;
+done:
+    if (ms) dnnl_memory_destroy(ms);
+    if (md) dnnl_memory_destroy(md);
+    if (p) dnnl_primitive_destroy(p);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+/* post-ops of a node into attr; binary/sum operands become step args later */
+static graph_status post_attr(lctx *L, const graph_node *n, dnnl_primitive_attr_t at, int dst_v, int pad_rank)
+{
+    graph_status st = GRAPH_OK;
+    dnnl_post_ops_t po = NULL;
+    if (!n->n_post) return GRAPH_OK;
+    DN(dnnl_post_ops_create(&po), "post-ops");
+    for (int i = 0; i < n->n_post; i++) {
+        const graph_postop *p = &n->post[i];
+        if (p->kind == GP_ELT) DN(dnnl_post_ops_append_eltwise(po, 1.f, p->alg, p->alpha, p->beta), "eltwise post-op");
+        else if (p->kind == GP_SUM) DN(dnnl_post_ops_append_sum(po, 1.f), "sum post-op");
+        else {
+            dnnl_memory_desc_t m;
+            md_of(L, &m, p->value, pad_rank);
+            DN(dnnl_post_ops_append_binary(po, p->kind == GP_BIN_MUL ? dnnl_binary_mul : dnnl_binary_add, &m), "binary post-op");
+        }
+    }
+    DN(dnnl_primitive_attr_set_post_ops(at, po), "post-ops");
+done:
+    (void)dst_v;
+    if (po) dnnl_post_ops_destroy(po);
+    return st;
+}
+
+static void post_args(lctx *L, const graph_node *n, step *s, int pad_rank)
+{
+    for (int i = 0; i < n->n_post; i++) {
+        const graph_postop *p = &n->post[i];
+        if (p->kind == GP_BIN_ADD || p->kind == GP_BIN_MUL) {
+            dnnl_memory_desc_t m;
+            md_of(L, &m, p->value, pad_rank);
+            arg(s, DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_SRC_1, &m, p->value, NULL);
+        }
+    }
+}
+
+static int sum_operand(const graph_node *n)
+{
+    for (int i = 0; i < n->n_post; i++)
+        if (n->post[i].kind == GP_SUM) return n->post[i].value;
+    return -1;
+}
+
+static graph_status lower_conv(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    bucket *b = L->b;
+    graph_ir *ir = &b->ir;
+    int tr = is_op(n, "ConvTranspose");
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t at = new_attr();
+    if (!at) return GRAPH_ERR_NOMEM;
+    int x = in_layout(L, n->in[0], LAYOUT_NHWC, &st);
+    if (x < 0) goto done;
+    int y = n->out[0];
+    set_out(L, y, LAYOUT_NHWC);
+    graph_value *w = &ir->values[n->in[1]];
+    int has_b = n->n_in > 2 && n->in[2] >= 0;
+    const int64_t *k, *s, *d, *p;
+    graph_attr_ints(n, "_k", &k);
+    graph_attr_ints(n, "_s", &s);
+    graph_attr_ints(n, "_d", &d);
+    graph_attr_ints(n, "_p", &p);
+    int64_t G = graph_attr_int(n, "group", 1);
+    int64_t IC = ir->values[x].shape.dims[1], OC = ir->values[y].shape.dims[1];
+    dnnl_memory_desc_t src, dst, wany, wplain, bmd;
+    md_of(L, &src, x, 0);
+    md_of(L, &dst, y, 0);
+    dnnl_dims_t wd, ws;
+    int wr;
+    int64_t kh = k[0], kw = k[1];
+    if (G == 1) {
+        wr = 4;
+        wd[0] = OC; wd[1] = IC; wd[2] = kh; wd[3] = kw;
+        if (!tr) { ws[0] = IC * kh * kw; ws[1] = kh * kw; }
+        else { ws[0] = kh * kw; ws[1] = OC * kh * kw; }
+        ws[2] = kw; ws[3] = 1;
+    } else {
+        wr = 5;
+        int64_t og = OC / G, ig = IC / G;
+        wd[0] = G; wd[1] = og; wd[2] = ig; wd[3] = kh; wd[4] = kw;
+        if (!tr) { ws[0] = og * ig * kh * kw; ws[1] = ig * kh * kw; ws[2] = kh * kw; }
+        else { ws[0] = ig * og * kh * kw; ws[1] = kh * kw; ws[2] = og * kh * kw; }
+        ws[3] = kw; ws[4] = 1;
+    }
+    DN(dnnl_memory_desc_init_by_strides(&wplain, wr, wd, dnnl_f32, ws), "weights md");
+    DN(dnnl_memory_desc_init_by_tag(&wany, wr, wd, dnnl_f32, dnnl_format_tag_any), "weights md");
+    dnnl_dims_t bd = { OC };
+    DN(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_a), "bias md");
+    dnnl_dims_t strides = { s[0], s[1] }, dil = { d[0] - 1, d[1] - 1 },
+                pl = { p[0], p[1] }, pr = { p[2], p[3] };
+    if (tr) {
+        const int64_t *op_;
+        if (graph_attr_ints(n, "output_padding", &op_) == 2) { pr[0] -= op_[0]; pr[1] -= op_[1]; }
+    }
+    if ((st = post_attr(L, n, at, y, 0))) goto done;
+    if (tr) {
+        dnnl_deconvolution_desc_t dd;
+        DN(dnnl_dilated_deconvolution_forward_desc_init(&dd, dnnl_forward_inference, dnnl_deconvolution_direct,
+                                                        &src, &wany, has_b ? &bmd : NULL, &dst, strides, dil, pl, pr),
+           "deconvolution descriptor");
+        DN(dnnl_primitive_desc_create(&pd, &dd, at, L->c->engine, NULL), "deconvolution");
+    } else {
+        dnnl_convolution_desc_t cd;
+        DN(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                                      &src, &wany, has_b ? &bmd : NULL, &dst, strides, dil, pl, pr),
+           "convolution descriptor");
+        DN(dnnl_primitive_desc_create(&pd, &cd, at, L->c->engine, NULL), "convolution");
+    }
+    const dnnl_memory_desc_t *wq = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const void *wp;
+    if ((st = pack(L, n, w->data, &wplain, wq, &wp))) goto done;
+    /* the sum post-op accumulates into dst: put the addend there first
+     * unless dst already shares its storage (planned in-place) */
+    int so = sum_operand(n);
+    if (so >= 0) {
+        graph_value *sov = &ir->values[so];
+        int inplace = !sov->data && b->rv[so].root == so && b->rv[so].layout == LAYOUT_NHWC && L->last[so] == L->k &&
+                      graph_shape_numel(&sov->shape) == graph_shape_numel(&ir->values[y].shape);
+        for (int i = 0; i < ir->n_outputs; i++) if (ir->outputs[i] == so) inplace = 0;
+        if (inplace) b->rv[y].root = so; /* accumulate in the addend's storage */
+        else {
+            int sv = in_layout(L, so, LAYOUT_NHWC, &st);
+            if (sv < 0) goto done;
+            dnnl_memory_desc_t a_, c_;
+            md_of(L, &a_, sv, 0);
+            md_of(L, &c_, y, 0);
+            if ((st = reorder_step(L, n, &a_, sv, &c_, y))) goto done;
+        }
+    }
+    step *sp = add_step(L, STEP_PRIM);
+    if (!sp) { st = GRAPH_ERR_NOMEM; goto done; }
+    sp->node = n;
+    arg(sp, DNNL_ARG_SRC, &src, x, NULL);
+    arg(sp, DNNL_ARG_WEIGHTS, wq, -1, wp);
+    if (has_b) arg(sp, DNNL_ARG_BIAS, &bmd, n->in[2], NULL);
+    arg(sp, DNNL_ARG_DST, &dst, y, NULL);
+    post_args(L, n, sp, 0);
+    st = finish_prim(L, n, pd, sp);
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+static graph_status simple_prim(lctx *L, const graph_node *n, const_dnnl_op_desc_t od,
+                                dnnl_primitive_attr_t at, step **out)
+{
+    graph_status st = GRAPH_OK;
+    dnnl_primitive_desc_t pd = NULL;
+    step *sp = add_step(L, STEP_PRIM);
+    if (!sp) return GRAPH_ERR_NOMEM;
+    sp->node = n;
+    DN(dnnl_primitive_desc_create(&pd, od, at, L->c->engine, NULL), "primitive descriptor");
+    st = finish_prim(L, n, pd, sp);
+    *out = sp;
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
+static graph_status lower_pool(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    dnnl_primitive_attr_t at = new_attr();
+    int x = in_layout(L, n->in[0], LAYOUT_NHWC, &st);
+    if (x < 0 || !at) goto done;
+    int y = n->out[0];
+    set_out(L, y, LAYOUT_NHWC);
+    dnnl_memory_desc_t src, dst;
+    md_of(L, &src, x, 0);
+    md_of(L, &dst, y, 0);
+    const graph_shape *xs = &L->b->ir.values[x].shape;
+    dnnl_dims_t k = { xs->dims[2], xs->dims[3] }, s = { 1, 1 }, d = { 0, 0 }, pl = { 0, 0 }, pr = { 0, 0 };
+    dnnl_alg_kind_t alg = dnnl_pooling_avg_exclude_padding;
+    if (!is_op(n, "GlobalAveragePool")) {
+        const int64_t *kk, *ss, *dd, *pp;
+        graph_attr_ints(n, "_k", &kk);
+        graph_attr_ints(n, "_s", &ss);
+        graph_attr_ints(n, "_d", &dd);
+        graph_attr_ints(n, "_p", &pp);
+        for (int i = 0; i < 2; i++) {
+            k[i] = kk[i]; s[i] = ss[i]; d[i] = dd[i] - 1; pl[i] = pp[i]; pr[i] = pp[i + 2];
+        }
+        if (is_op(n, "MaxPool")) alg = dnnl_pooling_max;
+        else if (graph_attr_int(n, "count_include_pad", 0)) alg = dnnl_pooling_avg_include_padding;
+    }
+    dnnl_pooling_v2_desc_t pd;
+    step *sp;
+    DN(dnnl_pooling_v2_forward_desc_init(&pd, dnnl_forward_inference, alg, &src, &dst, s, k, d, pl, pr), "pooling descriptor");
+    if ((st = simple_prim(L, n, &pd, at, &sp))) goto done;
+    arg(sp, DNNL_ARG_SRC, &src, x, NULL);
+    arg(sp, DNNL_ARG_DST, &dst, y, NULL);
+done:
+    if (at) dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+static graph_status lower_elt(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    dnnl_primitive_attr_t at = new_attr();
+    int x = n->in[0];
+    if (!at) return GRAPH_ERR_NOMEM;
+    int lay = L->b->rv[x].layout;
+    if (L->b->ir.values[x].data) lay = LAYOUT_PLAIN;
+    int y = n->out[0];
+    set_out(L, y, lay);
+    dnnl_memory_desc_t src, dst;
+    md_of(L, &src, x, 0);
+    md_of(L, &dst, y, 0);
+    for (int i = 0; i < n->n_post; i++) {
+        const graph_postop *p = &n->post[i];
+        dnnl_eltwise_desc_t ed;
+        step *sp;
+        DN(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference, p->alg, &dst, p->alpha, p->beta), "eltwise descriptor");
+        if ((st = simple_prim(L, n, &ed, at, &sp))) goto done;
+        arg(sp, DNNL_ARG_SRC, i ? &dst : &src, i ? y : x, NULL);
+        arg(sp, DNNL_ARG_DST, &dst, y, NULL);
+    }
+done:
+    dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+static graph_status lower_ref(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    step *sp;
+    int ins[16];
+    if (n->n_in > 16 || n->n_out > 4) return GRAPH_ERR_UNSUPPORTED;
+    for (int i = 0; i < n->n_in; i++) {
+        ins[i] = n->in[i] >= 0 ? in_layout(L, n->in[i], LAYOUT_PLAIN, &st) : -1;
+        if (st) return st;
+    }
+    sp = add_step(L, STEP_REF);
+    if (!sp) return GRAPH_ERR_NOMEM;
+    sp->node = n;
+    sp->n_in = n->n_in;
+    sp->n_out = n->n_out;
+    memcpy(sp->in, ins, (size_t)n->n_in * sizeof(int));
+    for (int i = 0; i < n->n_out; i++) {
+        sp->out[i] = n->out[i];
+        if (n->out[i] >= 0) set_out(L, n->out[i], LAYOUT_PLAIN);
+    }
+    return GRAPH_OK;
+}
+
+static graph_status lower_binary(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    bucket *b = L->b;
+    graph_ir *ir = &b->ir;
+    int a = n->in[0], c = n->in[1], y = n->out[0];
+    int comm = is_op(n, "Add") || is_op(n, "Mul");
+    const graph_shape *ys = &ir->values[y].shape;
+    if (ir->values[y].dtype != GRAPH_DT_F32 || is_op(n, "Pow")) return lower_ref(L, n);
+    if (!graph_shape_eq(&ir->values[a].shape, ys)) {
+        if (comm && graph_shape_eq(&ir->values[c].shape, ys)) { int t = a; a = c; c = t; }
+        else return lower_ref(L, n);
+    }
+    if (ir->values[a].data) return lower_ref(L, n);
+    int lay = b->rv[a].layout;
+    /* a full-size second operand in another layout is converted once */
+    if (graph_shape_eq(&ir->values[c].shape, ys) && !ir->values[c].data) {
+        c = in_layout(L, c, lay, &st);
+        if (c < 0) return st;
+    }
+    dnnl_primitive_attr_t at = new_attr();
+    if (!at) return GRAPH_ERR_NOMEM;
+    set_out(L, y, lay);
+    dnnl_memory_desc_t s0, s1, dst;
+    md_of(L, &s0, a, 0);
+    md_of(L, &s1, c, ys->rank ? ys->rank : 1);
+    md_of(L, &dst, y, 0);
+    dnnl_alg_kind_t alg = is_op(n, "Add") ? dnnl_binary_add : is_op(n, "Sub") ? dnnl_binary_sub
+                        : is_op(n, "Mul") ? dnnl_binary_mul : dnnl_binary_div;
+    dnnl_binary_desc_t bd;
+    step *sp;
+    DN(dnnl_binary_desc_init(&bd, alg, &s0, &s1, &dst), "binary descriptor");
+    if ((st = simple_prim(L, n, &bd, at, &sp))) goto done;
+    arg(sp, DNNL_ARG_SRC_0, &s0, a, NULL);
+    arg(sp, DNNL_ARG_SRC_1, &s1, c, NULL);
+    arg(sp, DNNL_ARG_DST, &dst, y, NULL);
+done:
+    dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+static graph_status lower_concat(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    bucket *b = L->b;
+    int y = n->out[0];
+    if (b->ir.values[y].dtype != GRAPH_DT_F32 || n->n_in > 12) return lower_ref(L, n);
+    int lay = LAYOUT_PLAIN;
+    for (int i = 0; i < n->n_in; i++)
+        if (!b->ir.values[n->in[i]].data) { lay = b->rv[n->in[i]].layout; break; }
+    int xs[12];
+    dnnl_memory_desc_t mds[12], dst;
+    for (int i = 0; i < n->n_in; i++) {
+        xs[i] = in_layout(L, n->in[i], lay, &st);
+        if (xs[i] < 0) return st;
+        md_of(L, &mds[i], xs[i], 0);
+    }
+    set_out(L, y, lay);
+    md_of(L, &dst, y, 0);
+    int r = b->ir.values[y].shape.rank;
+    int64_t ax = graph_attr_int(n, "axis", 0);
+    if (ax < 0) ax += r;
+    dnnl_primitive_attr_t at = new_attr();
+    dnnl_primitive_desc_t pd = NULL;
+    step *sp = add_step(L, STEP_PRIM);
+    if (!at || !sp) { st = GRAPH_ERR_NOMEM; goto done; }
+    sp->node = n;
+    DN(dnnl_concat_primitive_desc_create(&pd, &dst, n->n_in, (int)ax, mds, at, L->c->engine), "concat");
+    for (int i = 0; i < n->n_in; i++) arg(sp, DNNL_ARG_MULTIPLE_SRC + i, &mds[i], xs[i], NULL);
+    arg(sp, DNNL_ARG_DST, &dst, y, NULL);
+    st = finish_prim(L, n, pd, sp);
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (at) dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+static graph_status lower_matmul(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    bucket *b = L->b;
+    graph_ir *ir = &b->ir;
+    int gemm = is_op(n, "Gemm");
+    int a = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    if (a < 0) return st;
+    int w = in_layout(L, n->in[1], LAYOUT_PLAIN, &st);
+    if (w < 0) return st;
+    int y = n->out[0];
+    set_out(L, y, LAYOUT_PLAIN);
+    int R = ir->values[y].shape.rank;
+    dnnl_memory_desc_t sa, sw, dst;
+    md_of(L, &sa, a, R);
+    md_of(L, &sw, w, R);
+    md_of(L, &dst, y, 0);
+    dnnl_primitive_attr_t at = new_attr();
+    if (!at) return GRAPH_ERR_NOMEM;
+    graph_node tmp = *n;
+    if (gemm) {
+        if (graph_attr_int(n, "transA", 0)) {
+            dnnl_dims_t d = { sa.dims[1], sa.dims[0] }, s = { 1, sa.dims[1] };
+            dnnl_memory_desc_init_by_strides(&sa, 2, d, dnnl_f32, s);
+        }
+        if (graph_attr_int(n, "transB", 0)) {
+            dnnl_dims_t d = { sw.dims[1], sw.dims[0] }, s = { 1, sw.dims[1] };
+            dnnl_memory_desc_init_by_strides(&sw, 2, d, dnnl_f32, s);
+        }
+        float alpha = graph_attr_float(n, "alpha", 1.f), beta = graph_attr_float(n, "beta", 1.f);
+        if (alpha != 1.f) dnnl_primitive_attr_set_output_scales(at, 1, 0, &alpha);
+        if (n->n_in > 2 && n->in[2] >= 0 && beta != 0.f) {
+            int cv = n->in[2];
+            graph_value *C = &ir->values[cv];
+            if (beta != 1.f) {
+                if (!C->data) { st = GRAPH_ERR_UNSUPPORTED; graph_errf(L->err, L->errlen, "Gemm '%s': beta != 1 with a non-constant C is not supported", n->name); goto done; }
+                int64_t cnt = graph_shape_numel(&C->shape);
+                int nv = graph_ir_add_value(ir, "_gemm_c");
+                if (nv < 0 || grow(L)) { st = GRAPH_ERR_NOMEM; goto done; }
+                C = &ir->values[cv];
+                float *d = malloc((size_t)cnt * 4 + 4);
+                if (!d) { st = GRAPH_ERR_NOMEM; goto done; }
+                for (int64_t i = 0; i < cnt; i++) d[i] = beta * ((const float *)C->data)[i];
+                ir->values[nv].dtype = GRAPH_DT_F32;
+                ir->values[nv].shape = C->shape;
+                ir->values[nv].data = d;
+                ir->values[nv].owns_data = 1;
+                cv = nv;
+            } else {
+                cv = in_layout(L, cv, LAYOUT_PLAIN, &st);
+                if (cv < 0) goto done;
+            }
+            if (tmp.n_post >= GRAPH_MAX_POST) { st = GRAPH_ERR_UNSUPPORTED; goto done; }
+            memmove(tmp.post + 1, tmp.post, (size_t)tmp.n_post * sizeof tmp.post[0]);
+            tmp.post[0] = (graph_postop){ .kind = GP_BIN_ADD, .value = cv };
+            tmp.n_post++;
+        }
+    }
+    if ((st = post_attr(L, &tmp, at, y, R))) goto done;
+    dnnl_matmul_desc_t md;
+    step *sp;
+    DN(dnnl_matmul_desc_init(&md, &sa, &sw, NULL, &dst), "matmul descriptor");
+    if ((st = simple_prim(L, n, &md, at, &sp))) goto done;
+    arg(sp, DNNL_ARG_SRC, &sa, a, NULL);
+    arg(sp, DNNL_ARG_WEIGHTS, &sw, w, NULL);
+    arg(sp, DNNL_ARG_DST, &dst, y, NULL);
+    post_args(L, &tmp, sp, R);
+done:
+    dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+/* view a plain tensor as 2-D [outer, inner] split before axis */
+static void md_2d(dnnl_memory_desc_t *md, const graph_shape *s, int axis)
+{
+    int64_t o = 1, i = 1;
+    for (int d = 0; d < s->rank; d++) {
+        if (d < axis) o *= s->dims[d];
+        else i *= s->dims[d];
+    }
+    dnnl_dims_t dims = { o, i };
+    dnnl_memory_desc_init_by_tag(md, 2, dims, dnnl_f32, dnnl_ab);
+}
+
+static graph_status lower_norm_softmax(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    bucket *b = L->b;
+    graph_ir *ir = &b->ir;
+    int x = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    if (x < 0) return st;
+    int y = n->out[0];
+    set_out(L, y, LAYOUT_PLAIN);
+    const graph_shape *xs = &ir->values[x].shape;
+    dnnl_primitive_attr_t at = new_attr();
+    if (!at) return GRAPH_ERR_NOMEM;
+    dnnl_memory_desc_t md;
+    step *sp;
+    if (is_op(n, "Softmax")) {
+        int64_t ax = graph_attr_int(n, "axis", L->c->opset >= 13 ? -1 : 1);
+        if (ax < 0) ax += xs->rank;
+        dnnl_softmax_desc_t sd;
+        int dax;
+        if (L->c->opset < 13) { md_2d(&md, xs, (int)ax); dax = 1; }
+        else { md_for(&md, xs, GRAPH_DT_F32, LAYOUT_PLAIN, 0); dax = (int)ax; }
+        if (xs->rank == 0) dax = 0;
+        DN(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &md, dax), "softmax descriptor");
+        if ((st = simple_prim(L, n, &sd, at, &sp))) goto done;
+        arg(sp, DNNL_ARG_SRC, &md, x, NULL);
+        arg(sp, DNNL_ARG_DST, &md, y, NULL);
+    } else {
+        float eps = graph_attr_float(n, "epsilon", 1e-5f);
+        md_2d(&md, xs, xs->rank - 1);
+        int64_t C = md.dims[1];
+        dnnl_layer_normalization_desc_t ld;
+        DN(dnnl_layer_normalization_forward_desc_init(&ld, dnnl_forward_inference, &md, NULL, eps,
+                                                      dnnl_use_scale | dnnl_use_shift), "layer norm descriptor");
+        if ((st = simple_prim(L, n, &ld, at, &sp))) goto done;
+        dnnl_memory_desc_t cm;
+        dnnl_dims_t cd = { C };
+        dnnl_memory_desc_init_by_tag(&cm, 1, cd, dnnl_f32, dnnl_a);
+        int sh = n->n_in > 2 ? n->in[2] : -1;
+        if (sh < 0) {
+            float *z = calloc((size_t)C, 4);
+            int nv = z ? graph_ir_add_value(ir, "_ln_zero") : -1;
+            if (nv < 0 || grow(L)) { free(z); st = GRAPH_ERR_NOMEM; goto done; }
+            ir->values[nv].dtype = GRAPH_DT_F32;
+            ir->values[nv].shape = (graph_shape){ .rank = 1, .dims = { C } };
+            ir->values[nv].data = z;
+            ir->values[nv].owns_data = 1;
+            sh = nv;
+        }
+        arg(sp, DNNL_ARG_SRC, &md, x, NULL);
+        arg(sp, DNNL_ARG_DST, &md, y, NULL);
+        arg(sp, DNNL_ARG_SCALE, &cm, n->in[1], NULL);
+        arg(sp, DNNL_ARG_SHIFT, &cm, sh, NULL);
+    }
+done:
+    dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+static graph_status lower_reduce(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    graph_ir *ir = &L->b->ir;
+    int x = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    if (x < 0) return st;
+    int y = n->out[0];
+    set_out(L, y, LAYOUT_PLAIN);
+    const graph_shape *xs = &ir->values[x].shape;
+    const int64_t *red;
+    int cnt = graph_attr_ints(n, "_red", &red);
+    if (cnt < 0) { /* noop_with_empty_axes */
+        int64_t sz = graph_shape_numel(xs) * 4;
+        (void)sz;
+        return lower_ref(L, n);
+    }
+    graph_shape ks = *xs;
+    for (int i = 0; i < xs->rank; i++) if (red[i]) ks.dims[i] = 1;
+    dnnl_memory_desc_t s, d;
+    md_for(&s, xs, GRAPH_DT_F32, LAYOUT_PLAIN, 0);
+    md_for(&d, &ks, GRAPH_DT_F32, LAYOUT_PLAIN, 0);
+    dnnl_primitive_attr_t at = new_attr();
+    if (!at) return GRAPH_ERR_NOMEM;
+    dnnl_reduction_desc_t rd;
+    step *sp;
+    DN(dnnl_reduction_desc_init(&rd, dnnl_reduction_mean, &s, &d, 0.f, 0.f), "reduction descriptor");
+    if ((st = simple_prim(L, n, &rd, at, &sp))) goto done;
+    arg(sp, DNNL_ARG_SRC, &s, x, NULL);
+    arg(sp, DNNL_ARG_DST, &d, y, NULL);
+done:
+    dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+static graph_status lower_resize(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    graph_ir *ir = &L->b->ir;
+    const int64_t *m, *sb;
+    graph_attr_ints(n, "_mode", &m);
+    graph_attr_ints(n, "_scale_bits", &sb);
+    float f[2];
+    memcpy(&f[0], &sb[0], 4);
+    memcpy(&f[1], &sb[1], 4);
+    int x0 = n->in[0], y = n->out[0];
+    const graph_shape *xs = &ir->values[x0].shape, *ys = &ir->values[y].shape;
+    int linear = m[0] == 1, ctm = (int)m[1], nm = (int)m[2];
+    int ok;
+    if (!linear) {
+        int integer = 1;
+        for (int i = 2; i < 4; i++)
+            if (ys->dims[i] % xs->dims[i] || f[i - 2] != (float)(ys->dims[i] / xs->dims[i])) integer = 0;
+        ok = integer && ((ctm == 1 && nm == 2) || ((ctm == 0 || ctm == 2) && nm == 0));
+    } else {
+        ok = ctm == 0 || (ctm == 2 && ys->dims[2] > 1 && ys->dims[3] > 1);
+    }
+    if (!ok) {
+        graph_errf(L->err, L->errlen, "Resize '%s': this mode/coordinate/scale combination is not supported", n->name);
+        return GRAPH_ERR_UNSUPPORTED;
+    }
+    int x = in_layout(L, x0, LAYOUT_NHWC, &st);
+    if (x < 0) return st;
+    set_out(L, y, LAYOUT_NHWC);
+    dnnl_memory_desc_t s, d;
+    md_of(L, &s, x, 0);
+    md_of(L, &d, y, 0);
+    dnnl_primitive_attr_t at = new_attr();
+    if (!at) return GRAPH_ERR_NOMEM;
+    dnnl_resampling_desc_t rd;
+    step *sp;
+    DN(dnnl_resampling_forward_desc_init(&rd, dnnl_forward_inference,
+                                         linear ? dnnl_resampling_linear : dnnl_resampling_nearest, f, &s, &d),
+       "resampling descriptor");
+    if ((st = simple_prim(L, n, &rd, at, &sp))) goto done;
+    arg(sp, DNNL_ARG_SRC, &s, x, NULL);
+    arg(sp, DNNL_ARG_DST, &d, y, NULL);
+done:
+    dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+static graph_status lower_bn(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    graph_ir *ir = &L->b->ir;
+    int x = in_layout(L, n->in[0], LAYOUT_NHWC, &st);
+    if (x < 0) return st;
+    int y = n->out[0];
+    set_out(L, y, L->b->rv[x].layout);
+    dnnl_memory_desc_t s, cm;
+    md_of(L, &s, x, 0);
+    dnnl_dims_t cd = { ir->values[x].shape.dims[1] };
+    dnnl_memory_desc_init_by_tag(&cm, 1, cd, dnnl_f32, dnnl_a);
+    dnnl_primitive_attr_t at = new_attr();
+    if (!at) return GRAPH_ERR_NOMEM;
+    dnnl_batch_normalization_desc_t bd;
+    step *sp;
+    DN(dnnl_batch_normalization_forward_desc_init(&bd, dnnl_forward_inference, &s, graph_attr_float(n, "epsilon", 1e-5f),
+                                                  dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift),
+       "batch norm descriptor");
+    if ((st = simple_prim(L, n, &bd, at, &sp))) goto done;
+    arg(sp, DNNL_ARG_SRC, &s, x, NULL);
+    arg(sp, DNNL_ARG_DST, &s, y, NULL);
+    arg(sp, DNNL_ARG_SCALE, &cm, n->in[1], NULL);
+    arg(sp, DNNL_ARG_SHIFT, &cm, n->in[2], NULL);
+    arg(sp, DNNL_ARG_MEAN, &cm, n->in[3], NULL);
+    arg(sp, DNNL_ARG_VARIANCE, &cm, n->in[4], NULL);
+done:
+    dnnl_primitive_attr_destroy(at);
+    return st;
+}
+
+static graph_status lower_transpose(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    graph_ir *ir = &L->b->ir;
+    int x = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    if (x < 0) return st;
+    int y = n->out[0];
+    set_out(L, y, LAYOUT_PLAIN);
+    const graph_shape *xs = &ir->values[x].shape;
+    if (ir->values[x].dtype != GRAPH_DT_F32 || xs->rank == 0) return lower_ref(L, n);
+    int64_t xst[GRAPH_MAX_RANK];
+    graph_shape_strides(xs, xst);
+    const int64_t *p;
+    int np = graph_attr_ints(n, "perm", &p);
+    dnnl_dims_t d, s;
+    for (int i = 0; i < xs->rank; i++) {
+        int64_t a = np == xs->rank ? p[i] : xs->rank - 1 - i;
+        d[i] = xs->dims[a];
+        s[i] = xst[a];
+    }
+    dnnl_memory_desc_t sm, dm;
+    dnnl_memory_desc_init_by_strides(&sm, xs->rank, d, dnnl_f32, s);
+    md_of(L, &dm, y, 0);
+    return reorder_step(L, n, &sm, x, &dm, y);
+}
+
+/* Reshape-like ops on a plain tensor share its storage. */
+static graph_status lower_alias(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    int x = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    if (x < 0) return st;
+    int y = n->out[0];
+    set_out(L, y, LAYOUT_PLAIN);
+    L->b->rv[y].root = x; /* resolved to the final root by the planner */
+    return GRAPH_OK;
+}
+
+graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t errlen)
+{
+    lctx L = { .c = c, .b = b, .err = err, .errlen = errlen };
+    graph_status st = grow(&L);
+    if (st) return st;
+    if (dnnl_stream_create(&L.strm, c->engine, dnnl_stream_default_flags) != dnnl_success) {
+        free(L.conv[0]);
+        free(L.conv[1]);
+        return GRAPH_ERR_DNNL;
+    }
+    graph_ir *ir = &b->ir;
+    L.last = malloc((size_t)(ir->n_values + 1) * sizeof(int));
+    if (!L.last) st = GRAPH_ERR_NOMEM;
+    for (int i = 0; !st && i < ir->n_values; i++) L.last[i] = -1;
+    for (int i = 0; !st && i < ir->n_outputs; i++) L.last[ir->outputs[i]] = ir->n_nodes;
+    for (int k = ir->n_nodes - 1; !st && k >= 0; k--) {
+        const graph_node *n = &ir->nodes[k];
+        if (n->dead) continue;
+        int alias = is_op(n, "Reshape") || is_op(n, "Flatten") || is_op(n, "Squeeze") ||
+                    is_op(n, "Unsqueeze") || is_op(n, "Identity");
+        int use = k;
+        if (alias && n->out[0] >= 0 && L.last[n->out[0]] > use) use = L.last[n->out[0]];
+        for (int i = 0; i < n->n_in; i++)
+            if (n->in[i] >= 0 && L.last[n->in[i]] < use) L.last[n->in[i]] = use;
+        for (int i = 0; i < n->n_post; i++)
+            if (n->post[i].kind != GP_ELT && L.last[n->post[i].value] < k) L.last[n->post[i].value] = k;
+    }
+    for (int i = 0; i < ir->n_inputs; i++) {
+        b->rv[ir->inputs[i]].in_arena = 1;
+        b->rv[ir->inputs[i]].layout = LAYOUT_PLAIN;
+    }
+    for (int k = 0; k < ir->n_nodes && !st; k++) {
+        const graph_node *n = &ir->nodes[k];
+        if (n->dead) continue;
+        L.k = k;
+        int y = n->out[0];
+        int f32 = ir->values[y].dtype == GRAPH_DT_F32;
+        if (is_op(n, "Conv") || is_op(n, "ConvTranspose")) st = lower_conv(&L, n);
+        else if (is_op(n, "MaxPool") || is_op(n, "AveragePool") || is_op(n, "GlobalAveragePool")) st = lower_pool(&L, n);
+        else if (is_op(n, "_Elt")) st = lower_elt(&L, n);
+        else if (is_op(n, "Add") || is_op(n, "Sub") || is_op(n, "Mul") || is_op(n, "Div") || is_op(n, "Pow")) st = lower_binary(&L, n);
+        else if (is_op(n, "Concat")) st = lower_concat(&L, n);
+        else if (is_op(n, "MatMul") || is_op(n, "Gemm")) st = lower_matmul(&L, n);
+        else if (is_op(n, "Softmax") || is_op(n, "LayerNormalization")) st = lower_norm_softmax(&L, n);
+        else if (is_op(n, "ReduceMean")) st = lower_reduce(&L, n);
+        else if (is_op(n, "Resize") || is_op(n, "Upsample")) st = lower_resize(&L, n);
+        else if (is_op(n, "BatchNormalization")) st = lower_bn(&L, n);
+        else if (is_op(n, "Transpose")) st = lower_transpose(&L, n);
+        else if ((is_op(n, "Reshape") || is_op(n, "Flatten") || is_op(n, "Squeeze") ||
+                  is_op(n, "Unsqueeze") || is_op(n, "Identity")) && !ir->values[n->in[0]].data)
+            st = lower_alias(&L, n);
+        else if (is_op(n, "LSTM")) {
+            graph_errf(err, errlen, "LSTM '%s': not supported yet", n->name);
+            st = GRAPH_ERR_UNSUPPORTED;
+        } else {
+            graph_view in[16];
+            int ni = n->n_in < 16 ? n->n_in : 16;
+            for (int i = 0; i < ni; i++) {
+                int v = n->in[i];
+                in[i] = v >= 0 ? (graph_view){ ir->values[v].dtype, ir->values[v].shape, ir->values[v].data } : (graph_view){ 0 };
+            }
+            if (!graph_ref_supported(n, in, ni)) {
+                graph_errf(err, errlen, "op %s (node '%s') has no implementation for these inputs", n->op, n->name);
+                st = GRAPH_ERR_UNSUPPORTED;
+            } else st = lower_ref(&L, n);
+        }
+        (void)f32;
+    }
+    /* graph outputs are handed out plain */
+    for (int i = 0; i < ir->n_outputs && !st; i++) {
+        int v = ir->outputs[i];
+        if (!ir->values[v].data && b->rv[v].layout != LAYOUT_PLAIN) {
+            int nv = in_layout(&L, v, LAYOUT_PLAIN, &st);
+            if (nv >= 0) ir->outputs[i] = nv;
+        }
+    }
+    dnnl_stream_destroy(L.strm);
+    free(L.last);
+    free(L.conv[0]);
+    free(L.conv[1]);
+    return st;
+}

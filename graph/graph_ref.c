@@ -1,0 +1,269 @@
+/* graph_ref.c - reference kernels on dense row-major tensors. They fold
+ * constant sub-graphs at compile time and run the few data-movement ops
+ * (Gather, Slice, Cast, ...) that have no oneDNN primitive. */
+#include "graph_ir.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_op(const graph_node *n, const char *op) { return strcmp(n->op, op) == 0; }
+
+static double load(const void *p, int dt, int64_t i)
+{
+    switch (dt) {
+    case GRAPH_DT_F32: return ((const float *)p)[i];
+    case GRAPH_DT_F64: return ((const double *)p)[i];
+    case GRAPH_DT_I64: return (double)((const int64_t *)p)[i];
+    case GRAPH_DT_I32: return ((const int32_t *)p)[i];
+    case GRAPH_DT_U8: case GRAPH_DT_BOOL: return ((const uint8_t *)p)[i];
+    case GRAPH_DT_I8: return ((const int8_t *)p)[i];
+    }
+    return 0;
+}
+
+static void store(void *p, int dt, int64_t i, double v)
+{
+    switch (dt) {
+    case GRAPH_DT_F32: ((float *)p)[i] = (float)v; break;
+    case GRAPH_DT_F64: ((double *)p)[i] = v; break;
+    case GRAPH_DT_I64: ((int64_t *)p)[i] = (int64_t)v; break;
+    case GRAPH_DT_I32: ((int32_t *)p)[i] = (int32_t)v; break;
+    case GRAPH_DT_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    case GRAPH_DT_BOOL: ((uint8_t *)p)[i] = v != 0; break;
+    case GRAPH_DT_I8: ((int8_t *)p)[i] = (int8_t)v; break;
+    }
+}
+
+static int64_t idx_of(const int64_t *ix, const graph_shape *s, int r)
+{
+    /* offset in tensor s (rank <= r, right-aligned, broadcast dims of 1) */
+    int64_t off = 0;
+    int base = r - s->rank;
+    for (int d = 0; d < s->rank; d++) {
+        int64_t i = s->dims[d] == 1 ? 0 : ix[base + d];
+        off = off * s->dims[d] + i;
+    }
+    return off;
+}
+
+static int next_index(int64_t *ix, const graph_shape *s)
+{
+    for (int d = s->rank - 1; d >= 0; d--) {
+        if (++ix[d] < s->dims[d]) return 1;
+        ix[d] = 0;
+    }
+    return 0;
+}
+
+static double binop(const char *op, double a, double b, int isint)
+{
+    switch (op[0]) {
+    case 'A': return a + b;
+    case 'S': return a - b;
+    case 'M': return a * b;
+    case 'D':
+        if (isint) return b == 0 ? 0 : (double)((int64_t)a / (int64_t)b);
+        return a / b;
+    case 'P': return pow(a, b);
+    }
+    return 0;
+}
+
+static double unop(const graph_node *n, double x, const graph_view *in, int n_in)
+{
+    const char *op = n->op;
+    if (!strcmp(op, "Relu")) return x > 0 ? x : 0;
+    if (!strcmp(op, "Sigmoid")) return 1.0 / (1.0 + exp(-x));
+    if (!strcmp(op, "Sqrt")) return sqrt(x);
+    if (!strcmp(op, "HardSigmoid")) {
+        double a = graph_attr_float(n, "alpha", 0.2f), b = graph_attr_float(n, "beta", 0.5f);
+        double y = a * x + b;
+        return y < 0 ? 0 : y > 1 ? 1 : y;
+    }
+    if (!strcmp(op, "HardSwish")) {
+        double y = x / 6 + 0.5;
+        return x * (y < 0 ? 0 : y > 1 ? 1 : y);
+    }
+    if (!strcmp(op, "Clip")) {
+        double lo = -INFINITY, hi = INFINITY;
+        const graph_attr *a;
+        if ((a = graph_node_attr(n, "min"))) lo = a->f;
+        if ((a = graph_node_attr(n, "max"))) hi = a->f;
+        if (n_in > 1 && in[1].data) lo = load(in[1].data, in[1].dtype, 0);
+        if (n_in > 2 && in[2].data) hi = load(in[2].data, in[2].dtype, 0);
+        return x < lo ? lo : x > hi ? hi : x;
+    }
+    return x; /* Identity, Cast */
+}
+
+int graph_ref_supported(const graph_node *n, const graph_view *in, int n_in)
+{
+    static const char *movers[] = { "Identity", "Reshape", "Flatten", "Squeeze",
+                                    "Unsqueeze", "Transpose", "Concat", "Gather",
+                                    "Slice", "Shape", "ConstantOfShape", "Cast",
+                                    "Expand", NULL };
+    for (int i = 0; movers[i]; i++)
+        if (is_op(n, movers[i])) return 1;
+    static const char *math[] = { "Add", "Sub", "Mul", "Div", "Pow", "Relu",
+                                  "Sigmoid", "Sqrt", "Clip", "HardSigmoid",
+                                  "HardSwish", NULL };
+    for (int i = 0; math[i]; i++)
+        if (is_op(n, math[i])) {
+            for (int k = 0; k < n_in; k++)
+                if (in[k].data && in[k].dtype == GRAPH_DT_BOOL) return 0;
+            return 1;
+        }
+    return 0;
+}
+
+static graph_status transpose(const graph_node *n, const graph_view *x, graph_view *y)
+{
+    int r = x->shape.rank;
+    int64_t perm[GRAPH_MAX_RANK];
+    const int64_t *p;
+    int np = graph_attr_ints(n, "perm", &p);
+    for (int i = 0; i < r; i++) perm[i] = np == r ? p[i] : r - 1 - i;
+    int64_t xs[GRAPH_MAX_RANK], ix[GRAPH_MAX_RANK] = { 0 };
+    graph_shape_strides(&x->shape, xs);
+    size_t es = graph_dtype_size(x->dtype);
+    int64_t total = graph_shape_numel(&y->shape);
+    for (int64_t o = 0; o < total; o++) {
+        int64_t off = 0;
+        for (int d = 0; d < r; d++) off += ix[d] * xs[perm[d]];
+        memcpy((char *)y->data + o * es, (const char *)x->data + off * es, es);
+        next_index(ix, &y->shape);
+    }
+    return GRAPH_OK;
+}
+
+static graph_status gather(const graph_node *n, const graph_view *in, graph_view *y,
+                           char *err, size_t errlen)
+{
+    const graph_view *x = &in[0], *ind = &in[1];
+    int r = x->shape.rank;
+    int64_t axis = graph_attr_int(n, "axis", 0);
+    if (axis < 0) axis += r;
+    int64_t outer = 1, inner = 1, ax = x->shape.dims[axis];
+    for (int d = 0; d < axis; d++) outer *= x->shape.dims[d];
+    for (int d = (int)axis + 1; d < r; d++) inner *= x->shape.dims[d];
+    int64_t ni = graph_shape_numel(&ind->shape);
+    size_t es = graph_dtype_size(x->dtype);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < ni; k++) {
+            int64_t j = (int64_t)load(ind->data, ind->dtype, k);
+            if (j < 0) j += ax;
+            if (j < 0 || j >= ax) {
+                graph_errf(err, errlen, "Gather '%s': index %lld out of range [0,%lld)",
+                           n->name, (long long)j, (long long)ax);
+                return GRAPH_ERR_INVALID;
+            }
+            memcpy((char *)y->data + ((o * ni + k) * inner) * es,
+                   (const char *)x->data + ((o * ax + j) * inner) * es, (size_t)inner * es);
+        }
+    return GRAPH_OK;
+}
+
+/* Slice parameters are resolved by shape inference into attributes
+ * "_starts"/"_steps" (per axis, full rank). */
+static graph_status slice(const graph_node *n, const graph_view *x, graph_view *y)
+{
+    const int64_t *st, *sp;
+    graph_attr_ints(n, "_starts", &st);
+    graph_attr_ints(n, "_steps", &sp);
+    int r = x->shape.rank;
+    int64_t xs[GRAPH_MAX_RANK], ix[GRAPH_MAX_RANK] = { 0 };
+    graph_shape_strides(&x->shape, xs);
+    size_t es = graph_dtype_size(x->dtype);
+    int64_t total = graph_shape_numel(&y->shape);
+    for (int64_t o = 0; o < total; o++) {
+        int64_t off = 0;
+        for (int d = 0; d < r; d++) off += (st[d] + ix[d] * sp[d]) * xs[d];
+        memcpy((char *)y->data + o * es, (const char *)x->data + off * es, es);
+        next_index(ix, &y->shape);
+    }
+    return GRAPH_OK;
+}
+
+static graph_status concat(const graph_node *n, const graph_view *in, int n_in, graph_view *y)
+{
+    int r = y->shape.rank;
+    int64_t axis = graph_attr_int(n, "axis", 0);
+    if (axis < 0) axis += r;
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++) outer *= y->shape.dims[d];
+    for (int d = (int)axis + 1; d < r; d++) inner *= y->shape.dims[d];
+    size_t es = graph_dtype_size(y->dtype);
+    int64_t yrow = y->shape.dims[axis] * inner, pos = 0;
+    for (int k = 0; k < n_in; k++) {
+        int64_t row = in[k].shape.dims[axis] * inner;
+        for (int64_t o = 0; o < outer; o++)
+            memcpy((char *)y->data + (o * yrow + pos) * es,
+                   (const char *)in[k].data + o * row * es, (size_t)row * es);
+        pos += row;
+    }
+    return GRAPH_OK;
+}
+
+graph_status graph_ref_run(const graph_node *n, int64_t opset, const graph_view *in,
+                           int n_in, graph_view *out, int n_out, char *err, size_t errlen)
+{
+    (void)opset;
+    (void)n_out;
+    graph_view *y = &out[0];
+    int64_t total = graph_shape_numel(&y->shape);
+    size_t es = graph_dtype_size(y->dtype);
+    if (is_op(n, "Identity") || is_op(n, "Reshape") || is_op(n, "Flatten") ||
+        is_op(n, "Squeeze") || is_op(n, "Unsqueeze")) {
+        memmove(y->data, in[0].data, (size_t)total * es);
+        return GRAPH_OK;
+    }
+    if (is_op(n, "Shape")) {
+        int64_t r = in[0].shape.rank, s = graph_attr_int(n, "start", 0),
+                e = graph_attr_int(n, "end", r);
+        if (s < 0) s += r;
+        if (e < 0) e += r;
+        if (s < 0) s = 0;
+        if (e > r) e = r;
+        for (int64_t i = s; i < e; i++) ((int64_t *)y->data)[i - s] = in[0].shape.dims[i];
+        return GRAPH_OK;
+    }
+    if (is_op(n, "ConstantOfShape")) {
+        const graph_attr *a = graph_node_attr(n, "value");
+        for (int64_t i = 0; i < total; i++) {
+            if (a && a->t) memcpy((char *)y->data + i * es, a->t->data, es);
+            else store(y->data, y->dtype, i, 0);
+        }
+        return GRAPH_OK;
+    }
+    if (is_op(n, "Transpose")) return transpose(n, &in[0], y);
+    if (is_op(n, "Gather")) return gather(n, in, y, err, errlen);
+    if (is_op(n, "Slice")) return slice(n, &in[0], y);
+    if (is_op(n, "Concat")) return concat(n, in, n_in, y);
+    if (is_op(n, "Expand")) {
+        int64_t ix[GRAPH_MAX_RANK] = { 0 };
+        for (int64_t o = 0; o < total; o++) {
+            memcpy((char *)y->data + o * es,
+                   (const char *)in[0].data + idx_of(ix, &in[0].shape, y->shape.rank) * es, es);
+            next_index(ix, &y->shape);
+        }
+        return GRAPH_OK;
+    }
+    if (n_in >= 2 && (is_op(n, "Add") || is_op(n, "Sub") || is_op(n, "Mul") ||
+                      is_op(n, "Div") || is_op(n, "Pow"))) {
+        int64_t ix[GRAPH_MAX_RANK] = { 0 };
+        int r = y->shape.rank;
+        int isint = y->dtype == GRAPH_DT_I64 || y->dtype == GRAPH_DT_I32;
+        for (int64_t o = 0; o < total; o++) {
+            double a = load(in[0].data, in[0].dtype, idx_of(ix, &in[0].shape, r));
+            double b = load(in[1].data, in[1].dtype, idx_of(ix, &in[1].shape, r));
+            store(y->data, y->dtype, o, binop(n->op, a, b, isint));
+            next_index(ix, &y->shape);
+        }
+        return GRAPH_OK;
+    }
+    /* unary math and Cast */
+    for (int64_t i = 0; i < total; i++)
+        store(y->data, y->dtype, i, unop(n, load(in[0].data, in[0].dtype, i), in, n_in));
+    return GRAPH_OK;
+}
