@@ -151,6 +151,41 @@ graph_status graph_tensor_read_pb(const char *path, graph_host_tensor *out,
     return st;
 }
 
+/* Name -> latest value index while loading (ONNX graphs have thousands of
+ * values; a linear search per input made loading quadratic). */
+typedef struct {
+    int *slot;
+    size_t cap;
+} name_index;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    while (*s) h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+    return h;
+}
+
+static int ni_find(const name_index *x, const graph_ir *ir, const char *name)
+{
+    for (size_t i = hash_str(name) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+        int v = x->slot[i];
+        if (v < 0) return -1;
+        if (strcmp(ir->values[v].name, name) == 0) return v;
+    }
+}
+
+static void ni_put(name_index *x, const graph_ir *ir, int v)
+{
+    const char *name = ir->values[v].name;
+    for (size_t i = hash_str(name) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+        int w = x->slot[i];
+        if (w < 0 || strcmp(ir->values[w].name, name) == 0) {
+            x->slot[i] = v;
+            return;
+        }
+    }
+}
+
 /* Make `name` a constant value that takes ownership of t's data. */
 static int add_const(graph_ir *ir, const char *name, graph_host_tensor *t)
 {
@@ -279,8 +314,27 @@ static graph_status value_info_shape(const Onnx__ValueInfoProto *vi, int *dtype,
     return GRAPH_OK;
 }
 
+static graph_status load_graph_indexed(graph_model *m, const Onnx__ModelProto *mp,
+                                       name_index *ix, char *err, size_t errlen);
 static graph_status load_graph(graph_model *m, const Onnx__ModelProto *mp,
                                char *err, size_t errlen)
+{
+    const Onnx__GraphProto *g = mp->graph;
+    graph_status st;
+    name_index ix = { 0 };
+    size_t want = 2 * (g->n_initializer + g->n_input + g->n_output);
+    for (size_t k = 0; k < g->n_node; k++) want += 2 * g->node[k]->n_output;
+    for (ix.cap = 64; ix.cap < want + 16; ix.cap *= 2) {}
+    ix.slot = malloc(ix.cap * sizeof(int));
+    if (!ix.slot) return GRAPH_ERR_NOMEM;
+    for (size_t i = 0; i < ix.cap; i++) ix.slot[i] = -1;
+    st = load_graph_indexed(m, mp, &ix, err, errlen);
+    free(ix.slot);
+    return st;
+}
+
+static graph_status load_graph_indexed(graph_model *m, const Onnx__ModelProto *mp,
+                                       name_index *ix, char *err, size_t errlen)
 {
     graph_ir *ir = &m->ir;
     const Onnx__GraphProto *g = mp->graph;
@@ -299,17 +353,19 @@ static graph_status load_graph(graph_model *m, const Onnx__ModelProto *mp,
     for (size_t i = 0; i < g->n_initializer; i++) {
         graph_host_tensor t;
         if ((st = tensor_from_proto(g->initializer[i], &t, err, errlen))) return st;
-        if (add_const(ir, g->initializer[i]->name ? g->initializer[i]->name : "", &t) < 0) {
+        int cv = add_const(ir, g->initializer[i]->name ? g->initializer[i]->name : "", &t);
+        if (cv < 0) {
             free(t.data);
             return GRAPH_ERR_NOMEM;
         }
+        ni_put(ix, ir, cv);
     }
     ir->inputs = calloc(g->n_input + 1, sizeof(int));
     ir->outputs = calloc(g->n_output + 1, sizeof(int));
     if (!ir->inputs || !ir->outputs) return GRAPH_ERR_NOMEM;
     for (size_t i = 0; i < g->n_input; i++) {
         const char *nm = g->input[i]->name ? g->input[i]->name : "";
-        if (graph_ir_find_value(ir, nm) >= 0) continue; /* an initializer */
+        if (ni_find(ix, ir, nm) >= 0) continue; /* an initializer */
         int dt;
         graph_shape sh;
         if ((st = value_info_shape(g->input[i], &dt, &sh, err, errlen))) return st;
@@ -318,6 +374,7 @@ static graph_status load_graph(graph_model *m, const Onnx__ModelProto *mp,
         ir->values[v].dtype = dt;
         ir->values[v].shape = sh;
         ir->inputs[ir->n_inputs++] = v;
+        ni_put(ix, ir, v);
     }
     ir->nodes = calloc(g->n_node + 1, sizeof *ir->nodes);
     if (!ir->nodes) return GRAPH_ERR_NOMEM;
@@ -332,7 +389,7 @@ static graph_status load_graph(graph_model *m, const Onnx__ModelProto *mp,
             return GRAPH_ERR_UNSUPPORTED;
         }
         for (size_t i = 0; i < np->n_input; i++) {
-            if (np->input[i][0] && graph_ir_find_value(ir, np->input[i]) < 0) {
+            if (np->input[i][0] && ni_find(ix, ir, np->input[i]) < 0) {
                 graph_errf(err, errlen, "node '%s' (%s): input '%s' is not produced by any "
                            "earlier node, initializer or graph input", nm, op, np->input[i]);
                 return GRAPH_ERR_PARSE;
@@ -340,6 +397,7 @@ static graph_status load_graph(graph_model *m, const Onnx__ModelProto *mp,
         }
         if (strcmp(op, "Constant") == 0) {
             if ((st = constant_node(ir, np, err, errlen))) return st;
+            ni_put(ix, ir, ir->n_values - 1);
             continue;
         }
         graph_node *n = &ir->nodes[ir->n_nodes++];
@@ -352,7 +410,7 @@ static graph_status load_graph(graph_model *m, const Onnx__ModelProto *mp,
         n->attrs = calloc(np->n_attribute + 1, sizeof *n->attrs);
         if (!n->op || !n->name || !n->in || !n->out || !n->attrs) return GRAPH_ERR_NOMEM;
         for (size_t i = 0; i < np->n_input; i++)
-            n->in[i] = np->input[i][0] ? graph_ir_find_value(ir, np->input[i]) : -1;
+            n->in[i] = np->input[i][0] ? ni_find(ix, ir, np->input[i]) : -1;
         for (size_t a = 0; a < np->n_attribute; a++) {
             n->n_attr++;
             if ((st = convert_attr(np->attribute[a], &n->attrs[a], nm, err, errlen))) return st;
@@ -362,11 +420,12 @@ static graph_status load_graph(graph_model *m, const Onnx__ModelProto *mp,
             int v = graph_ir_add_value(ir, np->output[i]);
             if (v < 0) return GRAPH_ERR_NOMEM;
             n->out[i] = v;
+            ni_put(ix, ir, v);
         }
     }
     for (size_t i = 0; i < g->n_output; i++) {
         const char *nm = g->output[i]->name ? g->output[i]->name : "";
-        int v = graph_ir_find_value(ir, nm);
+        int v = ni_find(ix, ir, nm);
         if (v < 0) {
             graph_errf(err, errlen, "graph output '%s' is not produced by any node", nm);
             return GRAPH_ERR_PARSE;
