@@ -76,6 +76,13 @@ const char *graph_model_output_name(const graph_model *m, int i);
 int graph_model_input_dtype(const graph_model *m, int i);
 graph_shape graph_model_input_shape(const graph_model *m, int i);
 
+/* Bind a model input to constant data (copied), as if it were an
+ * initializer: weights passed as graph inputs, fixed parameters. The input
+ * leaves the model's input list. */
+graph_status graph_model_bind_constant(graph_model *m, const char *input_name,
+                                       const graph_host_tensor *t,
+                                       char *err, size_t errlen);
+
 /* ---- compile ---- */
 typedef struct {
     int n_threads;      /* threads per stream; baked into the primitives */

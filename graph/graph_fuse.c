@@ -90,7 +90,7 @@ static graph_status to_elt(fctx *c)
     graph_ir *ir = c->ir;
     for (int k = 0; k < ir->n_nodes; k++) {
         graph_node *n = &ir->nodes[k];
-        if (n->dead || n->n_in < 1 || n->in[0] < 0) continue;
+        if (n->dead || n->n_in < 1 || n->in[0] < 0 || n->n_out < 1 || n->out[0] < 0) continue;
         if (V(c, n->out[0])->dtype != GRAPH_DT_F32) continue;
         graph_node t = *n;
         t.n_post = 0;

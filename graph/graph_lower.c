@@ -764,7 +764,8 @@ static graph_status lower_resize(lctx *L, const graph_node *n)
             if (ys->dims[i] % xs->dims[i] || f[i - 2] != (float)(ys->dims[i] / xs->dims[i])) integer = 0;
         ok = integer && ((ctm == 1 && nm == 2) || ((ctm == 0 || ctm == 2) && nm == 0));
     } else {
-        ok = ctm == 0 || (ctm == 2 && ys->dims[2] > 1 && ys->dims[3] > 1);
+        /* oneDNN's linear matches ONNX's half_pixel when upsampling only */
+        ok = (ctm == 0 || (ctm == 2 && ys->dims[2] > 1 && ys->dims[3] > 1)) && f[0] >= 1.f && f[1] >= 1.f;
     }
     if (!ok) {
         graph_errf(L->err, L->errlen, "Resize '%s': this mode/coordinate/scale combination is not supported", n->name);
@@ -860,6 +861,124 @@ static graph_status lower_alias(lctx *L, const graph_node *n)
     return GRAPH_OK;
 }
 
+/* ONNX LSTM (gates i,o,f,c; W [D,4H,I]; B = Wb|Rb) onto oneDNN's LSTM
+ * (gates i,f,c,o; weights ldigo; one bias). Y [T,D,N,H] is a reorder of
+ * oneDNN's [T,N,D*H] output. */
+static graph_status lower_lstm(lctx *L, const graph_node *n)
+{
+    static const int from_onnx[4] = { 0, 2, 3, 1 }; /* dnnl gate g <- onnx gate */
+    graph_status st = GRAPH_OK;
+    bucket *b = L->b;
+    graph_ir *ir = &b->ir;
+    int x = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    if (x < 0) return st;
+    const graph_shape *xs = &ir->values[x].shape;
+    const char *dir = graph_attr_str(n, "direction", "forward");
+    int D = !strcmp(dir, "bidirectional") ? 2 : 1;
+    dnnl_rnn_direction_t dd = D == 2 ? dnnl_bidirectional_concat
+                            : !strcmp(dir, "reverse") ? dnnl_unidirectional_right2left : dnnl_unidirectional_left2right;
+    int64_t T = xs->dims[0], N = xs->dims[1], I = xs->dims[2], H = graph_attr_int(n, "hidden_size", 0);
+    const float *W = ir->values[n->in[1]].data, *R = ir->values[n->in[2]].data;
+    const float *B = n->n_in > 3 && n->in[3] >= 0 ? ir->values[n->in[3]].data : NULL;
+    float *wl = malloc((size_t)(D * I * 4 * H) * 4), *wi = malloc((size_t)(D * H * 4 * H) * 4),
+          *bias = calloc((size_t)(D * 4 * H), 4);
+    dnnl_primitive_attr_t at = new_attr();
+    dnnl_primitive_desc_t pd = NULL;
+    if (!wl || !wi || !bias || !at) { st = GRAPH_ERR_NOMEM; goto done; }
+    for (int64_t d = 0; d < D; d++)
+        for (int g = 0; g < 4; g++) {
+            int64_t og = from_onnx[g];
+            for (int64_t h = 0; h < H; h++) {
+                for (int64_t i = 0; i < I; i++)
+                    wl[((d * I + i) * 4 + g) * H + h] = W[(d * 4 * H + og * H + h) * I + i];
+                for (int64_t i = 0; i < H; i++)
+                    wi[((d * H + i) * 4 + g) * H + h] = R[(d * 4 * H + og * H + h) * H + i];
+                if (B) bias[(d * 4 + g) * H + h] = B[d * 8 * H + og * H + h] + B[d * 8 * H + 4 * H + og * H + h];
+            }
+        }
+    dnnl_memory_desc_t sl, si, sc, wlp, wip, wla, wia, bm, dl, di, dc;
+    dnnl_dims_t d_sl = { T, N, I }, d_it = { 1, D, N, H }, d_wl = { 1, D, I, 4, H }, d_wi = { 1, D, H, 4, H },
+                d_b = { 1, D, 4, H }, d_dl = { T, N, D * H };
+    dnnl_memory_desc_init_by_tag(&sl, 3, d_sl, dnnl_f32, dnnl_tnc);
+    dnnl_memory_desc_init_by_tag(&si, 4, d_it, dnnl_f32, dnnl_ldnc);
+    sc = si;
+    dnnl_memory_desc_init_by_tag(&wlp, 5, d_wl, dnnl_f32, dnnl_ldigo);
+    dnnl_memory_desc_init_by_tag(&wip, 5, d_wi, dnnl_f32, dnnl_ldigo);
+    dnnl_memory_desc_init_by_tag(&wla, 5, d_wl, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&wia, 5, d_wi, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&bm, 4, d_b, dnnl_f32, dnnl_ldgo);
+    dnnl_memory_desc_init_by_tag(&dl, 3, d_dl, dnnl_f32, dnnl_tnc);
+    di = si;
+    dc = si;
+    /* oneDNN wants all four state tensors: absent inputs read zeros, absent
+     * outputs go to scratch values */
+    graph_shape hs = { .rank = 3, .dims = { D, N, H } };
+    int st_v[4] = { n->n_in > 5 ? n->in[5] : -1, n->n_in > 6 ? n->in[6] : -1,
+                    n->n_out > 1 ? n->out[1] : -1, n->n_out > 2 ? n->out[2] : -1 };
+    for (int i = 0; i < 4; i++) {
+        if (st_v[i] >= 0) {
+            if (i < 2 && (st_v[i] = in_layout(L, st_v[i], LAYOUT_PLAIN, &st)) < 0) goto done;
+            if (i >= 2) set_out(L, st_v[i], LAYOUT_PLAIN);
+            continue;
+        }
+        if (i >= 2) {
+            if ((st_v[i] = new_value(L, x, GRAPH_DT_F32, &hs, LAYOUT_PLAIN)) < 0) { st = GRAPH_ERR_NOMEM; goto done; }
+            continue;
+        }
+        float *z = calloc((size_t)(D * N * H), 4);
+        int zv = z ? graph_ir_add_value(ir, "_lstm_zero") : -1;
+        if (zv < 0 || grow(L)) { free(z); st = GRAPH_ERR_NOMEM; goto done; }
+        ir->values[zv].dtype = GRAPH_DT_F32;
+        ir->values[zv].shape = hs;
+        ir->values[zv].data = z;
+        ir->values[zv].owns_data = 1;
+        st_v[i] = zv;
+    }
+    int h0 = st_v[0], c0 = st_v[1], yh = st_v[2], yc = st_v[3];
+    xs = &ir->values[x].shape;
+    dnnl_rnn_desc_t rd;
+    DN(dnnl_lstm_forward_desc_init(&rd, dnnl_forward_inference, dd, &sl, &si, &sc,
+                                   &wla, &wia, &bm, &dl, &di, &dc, 0),
+       "LSTM descriptor");
+    DN(dnnl_primitive_desc_create(&pd, &rd, at, L->c->engine, NULL), "LSTM");
+    const void *pwl, *pwi, *pb;
+    if ((st = pack(L, n, wl, &wlp, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), &pwl))) goto done;
+    if ((st = pack(L, n, wi, &wip, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), &pwi))) goto done;
+    if ((st = pack(L, n, bias, &bm, &bm, &pb))) goto done;
+    graph_shape ts = { .rank = 3, .dims = { T, N, D * H } };
+    int tmp = new_value(L, x, GRAPH_DT_F32, &ts, LAYOUT_PLAIN);
+    if (tmp < 0) { st = GRAPH_ERR_NOMEM; goto done; }
+    step *sp = add_step(L, STEP_PRIM);
+    if (!sp) { st = GRAPH_ERR_NOMEM; goto done; }
+    sp->node = n;
+    arg(sp, DNNL_ARG_SRC_LAYER, &sl, x, NULL);
+    arg(sp, DNNL_ARG_SRC_ITER, &si, h0, NULL);
+    arg(sp, DNNL_ARG_SRC_ITER_C, &sc, c0, NULL);
+    arg(sp, DNNL_ARG_WEIGHTS_LAYER, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), -1, pwl);
+    arg(sp, DNNL_ARG_WEIGHTS_ITER, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1), -1, pwi);
+    arg(sp, DNNL_ARG_BIAS, &bm, -1, pb);
+    arg(sp, DNNL_ARG_DST_LAYER, &dl, tmp, NULL);
+    arg(sp, DNNL_ARG_DST_ITER, &di, yh, NULL);
+    arg(sp, DNNL_ARG_DST_ITER_C, &dc, yc, NULL);
+    if ((st = finish_prim(L, n, pd, sp))) goto done;
+    if (n->out[0] >= 0) {
+        int y = n->out[0];
+        set_out(L, y, LAYOUT_PLAIN);
+        dnnl_dims_t yd = { T, D, N, H }, ys = { N * D * H, H, D * H, 1 };
+        dnnl_memory_desc_t vm, ym;
+        dnnl_memory_desc_init_by_strides(&vm, 4, yd, dnnl_f32, ys);
+        md_of(L, &ym, y, 0);
+        st = reorder_step(L, n, &vm, tmp, &ym, y);
+    }
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (at) dnnl_primitive_attr_destroy(at);
+    free(wl);
+    free(wi);
+    free(bias);
+    return st;
+}
+
 graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t errlen)
 {
     lctx L = { .c = c, .b = b, .err = err, .errlen = errlen };
@@ -896,7 +1015,7 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
         if (n->dead) continue;
         L.k = k;
         int y = n->out[0];
-        int f32 = ir->values[y].dtype == GRAPH_DT_F32;
+        int f32 = y >= 0 && ir->values[y].dtype == GRAPH_DT_F32;
         if (is_op(n, "Conv") || is_op(n, "ConvTranspose")) st = lower_conv(&L, n);
         else if (is_op(n, "MaxPool") || is_op(n, "AveragePool") || is_op(n, "GlobalAveragePool")) st = lower_pool(&L, n);
         else if (is_op(n, "_Elt")) st = lower_elt(&L, n);
@@ -911,10 +1030,8 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
         else if ((is_op(n, "Reshape") || is_op(n, "Flatten") || is_op(n, "Squeeze") ||
                   is_op(n, "Unsqueeze") || is_op(n, "Identity")) && !ir->values[n->in[0]].data)
             st = lower_alias(&L, n);
-        else if (is_op(n, "LSTM")) {
-            graph_errf(err, errlen, "LSTM '%s': not supported yet", n->name);
-            st = GRAPH_ERR_UNSUPPORTED;
-        } else {
+        else if (is_op(n, "LSTM")) st = lower_lstm(&L, n);
+        else {
             graph_view in[16];
             int ni = n->n_in < 16 ? n->n_in : 16;
             for (int i = 0; i < ni; i++) {

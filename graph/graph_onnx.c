@@ -57,24 +57,24 @@ static graph_status tensor_from_proto(const Onnx__TensorProto *tp,
     size_t have = 0;
     if (tp->has_raw_data) {
         have = tp->raw_data.len;
-        if (have == bytes) memcpy(out->data, tp->raw_data.data, bytes);
+        if (have == bytes && bytes) memcpy(out->data, tp->raw_data.data, bytes);
     } else {
         switch (dt) {
         case GRAPH_DT_F32:
             have = tp->n_float_data * 4;
-            if (have == bytes) memcpy(out->data, tp->float_data, bytes);
+            if (have == bytes && bytes) memcpy(out->data, tp->float_data, bytes);
             break;
         case GRAPH_DT_I64:
             have = tp->n_int64_data * 8;
-            if (have == bytes) memcpy(out->data, tp->int64_data, bytes);
+            if (have == bytes && bytes) memcpy(out->data, tp->int64_data, bytes);
             break;
         case GRAPH_DT_F64:
             have = tp->n_double_data * 8;
-            if (have == bytes) memcpy(out->data, tp->double_data, bytes);
+            if (have == bytes && bytes) memcpy(out->data, tp->double_data, bytes);
             break;
         case GRAPH_DT_I32:
             have = tp->n_int32_data * 4;
-            if (have == bytes) memcpy(out->data, tp->int32_data, bytes);
+            if (have == bytes && bytes) memcpy(out->data, tp->int32_data, bytes);
             break;
         default: /* bool, u8, i8 are stored widened in int32_data */
             have = tp->n_int32_data * es;
@@ -514,4 +514,31 @@ graph_shape graph_model_input_shape(const graph_model *m, int i)
     graph_shape s = { 0 };
     if (i >= 0 && i < m->ir.n_inputs) s = m->ir.values[m->ir.inputs[i]].shape;
     return s;
+}
+
+graph_status graph_model_bind_constant(graph_model *m, const char *name, const graph_host_tensor *t,
+                                       char *err, size_t errlen)
+{
+    graph_ir *ir = &m->ir;
+    for (int i = 0; i < ir->n_inputs; i++) {
+        graph_value *v = &ir->values[ir->inputs[i]];
+        if (strcmp(v->name, name) != 0) continue;
+        if (v->dtype != t->dtype) {
+            graph_errf(err, errlen, "input '%s': %s given, model expects %s", name,
+                       graph_dtype_name(t->dtype), graph_dtype_name(v->dtype));
+            return GRAPH_ERR_SHAPE;
+        }
+        size_t bytes = (size_t)graph_shape_numel(&t->shape) * graph_dtype_size(t->dtype);
+        void *d = malloc(bytes ? bytes : 1);
+        if (!d) return GRAPH_ERR_NOMEM;
+        if (bytes) memcpy(d, t->data, bytes);
+        v->data = d;
+        v->owns_data = 1;
+        v->shape = t->shape;
+        memmove(&ir->inputs[i], &ir->inputs[i + 1], (size_t)(ir->n_inputs - i - 1) * sizeof(int));
+        ir->n_inputs--;
+        return GRAPH_OK;
+    }
+    graph_errf(err, errlen, "model has no input '%s'", name);
+    return GRAPH_ERR_INVALID;
 }

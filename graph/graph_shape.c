@@ -126,14 +126,14 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
 {
     graph_value *x = IN(ir, n, 0);
     graph_value *y = n->n_out > 0 && n->out[0] >= 0 ? &ir->values[n->out[0]] : NULL;
-    if (!y) UNSUP("%s '%s': no output", n->op, n->name);
+    if (!y && !is_op(n, "LSTM")) UNSUP("%s '%s': no output", n->op, n->name);
     for (int i = 1; i < n->n_out; i++)
         if (n->out[i] >= 0 && !(is_op(n, "LSTM")))
             UNSUP("%s '%s': optional output %d is not supported", n->op, n->name, i);
     if (!x && !is_op(n, "Concat")) UNSUP("%s '%s': first input missing", n->op, n->name);
     int xdt = x ? x->dtype : 0;
     const graph_shape *xs = x ? &x->shape : NULL;
-    y->dtype = xdt;
+    if (y) y->dtype = xdt;
 
     if (is_op(n, "Relu") || is_op(n, "Sigmoid") || is_op(n, "Sqrt") ||
         is_op(n, "HardSigmoid") || is_op(n, "HardSwish") || is_op(n, "Clip")) {
@@ -578,7 +578,7 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
         if (graph_node_attr(n, "activations")) UNSUP("LSTM '%s': custom activations are not supported", n->name);
         const char *dir = graph_attr_str(n, "direction", "forward");
         int dirs = !strcmp(dir, "bidirectional") ? 2 : 1;
-        if (strcmp(dir, "forward") && dirs == 1) UNSUP("LSTM '%s': direction=%s is not supported", n->name, dir);
+        if (strcmp(dir, "forward") && strcmp(dir, "reverse") && dirs == 1) UNSUP("LSTM '%s': direction=%s is not supported", n->name, dir);
         int64_t H = graph_attr_int(n, "hidden_size", 0);
         if (H <= 0 || w->shape.rank != 3 || w->shape.dims[0] != dirs || w->shape.dims[1] != 4 * H ||
             w->shape.dims[2] != xs->dims[2] || r->shape.dims[2] != H)
@@ -589,7 +589,10 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
                 BAD("LSTM '%s': initial state shape", n->name);
         }
         int64_t T = xs->dims[0], N = xs->dims[1];
-        y->shape = (graph_shape){ .rank = 4, .dims = { T, dirs, N, H } };
+        if (r->shape.rank != 3 || r->shape.dims[0] != dirs || r->shape.dims[1] != 4 * H ||
+            (b && (b->shape.rank != 2 || b->shape.dims[0] != dirs || b->shape.dims[1] != 8 * H)))
+            BAD("LSTM '%s': recurrence weight or bias shape", n->name);
+        if (y) y->shape = (graph_shape){ .rank = 4, .dims = { T, dirs, N, H } };
         for (int i = 1; i < n->n_out && i < 3; i++)
             if (n->out[i] >= 0) {
                 graph_value *o = &ir->values[n->out[i]];

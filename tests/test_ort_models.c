@@ -1,0 +1,326 @@
+/* test_ort_models.c - the real PP-OCR models through graph/, against ONNX
+ * Runtime.
+ *
+ * The references come from tests/ort/make_reference.sh (CTest test
+ * `ort_reference`, fixture ort_ref): inputs cut from a rendered page in
+ * REF/inputs/<case>.npy and ONNX Runtime's outputs in
+ * REF/<case>/ort/<output name>.npy, REF = $DOCRT_ORT_REF_DIR or
+ * $DOCRT_BINARY_DIR/ort_ref. Models: $DOCRT_WEIGHTS_DIR or
+ * $DOCRT_SOURCE_DIR/weights.
+ *
+ * Each case compiles its model with the input's shape as the only bucket,
+ * runs it and asserts max |docrt - ort| <= 1e-3 on every output, printing
+ * "ort <case> <output>: max_abs_err=..." lines. A last test compiles the
+ * detector with both det shapes as two buckets of one graph_compiled and runs
+ * both (and the first again) through one stream.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <check.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "npy.h"
+
+#define MAX_ABS_ERR 1e-3
+#define MAX_OUT 8
+
+typedef struct {
+    const char *name;  /* case: input REF/inputs/<name>.npy */
+    const char *model; /* file in weights/ */
+} ort_case;
+
+static const ort_case CASES[] = {
+    {"det_960x960", "ch_PP-OCRv4_det_infer.onnx"},
+    {"det_1280x960", "ch_PP-OCRv4_det_infer.onnx"},
+    {"rec_1x320", "ch_PP-OCRv4_rec_infer.onnx"},
+    {"rec_8x640", "ch_PP-OCRv4_rec_infer.onnx"},
+    {"cls_1x192", "ch_ppocr_mobile_v2.0_cls_infer.onnx"},
+};
+#define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
+
+/* snprintf for paths; a path that does not fit is a test error, not a
+ * silently truncated name. */
+static void fmt_path(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fmt_path(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(n >= 0 && (size_t)n < len, "path too long: %s", buf);
+}
+
+static void env_dir(char *buf, size_t len, const char *override,
+                    const char *base_env, const char *sub)
+{
+    const char *o = getenv(override);
+    if (o && *o) {
+        fmt_path(buf, len, "%s", o);
+        return;
+    }
+    const char *b = getenv(base_env);
+    ck_assert_msg(b && *b, "%s is not set (run through ctest)", base_env);
+    fmt_path(buf, len, "%s/%s", b, sub);
+}
+
+static void ref_dir(char *buf, size_t len)
+{
+    env_dir(buf, len, "DOCRT_ORT_REF_DIR", "DOCRT_BINARY_DIR", "ort_ref");
+}
+
+static void weights_path(char *buf, size_t len, const char *model)
+{
+    char dir[4096];
+    env_dir(dir, sizeof dir, "DOCRT_WEIGHTS_DIR", "DOCRT_SOURCE_DIR", "weights");
+    fmt_path(buf, len, "%s/%s", dir, model);
+}
+
+/* run_ort.js's file name for an output: [A-Za-z0-9_.-] kept, others '_',
+ * leading dots '_'. */
+static void sanitize(const char *name, char *out, size_t len)
+{
+    size_t i = 0;
+    int leading = 1;
+    for (const char *p = name; *p && i + 1 < len; p++) {
+        char ch = *p;
+        int ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                 (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+                 (ch == '.' && !leading);
+        if (ch != '.')
+            leading = 0;
+        out[i++] = ok ? ch : '_';
+    }
+    if (i == 0 && len > 1)
+        out[i++] = '_';
+    out[i] = 0;
+}
+
+static void shape_str(const graph_shape *s, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < s->rank && i < GRAPH_MAX_RANK && o + 1 < len; i++) {
+        int w = snprintf(buf + o, len - o, "%s%lld", i ? "x" : "",
+                         (long long)s->dims[i]);
+        if (w < 0)
+            break;
+        o += (size_t)w;
+    }
+}
+
+static int shape_eq(const graph_shape *a, const graph_shape *b)
+{
+    if (a->rank != b->rank)
+        return 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i])
+            return 0;
+    return 1;
+}
+
+static graph_model *load_model(const char *file)
+{
+    char path[4096], err[512] = "";
+    graph_model *m = NULL;
+    weights_path(path, sizeof path, file);
+    graph_status st = graph_model_load_file(path, &m, err, sizeof err);
+    ck_assert_msg(st == GRAPH_OK, "load %s: %s: %s", path, graph_status_str(st),
+                  err);
+    ck_assert_int_eq(graph_model_n_inputs(m), 1);
+    ck_assert_int_ge(graph_model_n_outputs(m), 1);
+    ck_assert_int_le(graph_model_n_outputs(m), MAX_OUT);
+    return m;
+}
+
+static void read_input(const char *case_name, graph_host_tensor *t)
+{
+    char dir[4096], path[4200], err[512] = "";
+    ref_dir(dir, sizeof dir);
+    fmt_path(path, sizeof path, "%s/inputs/%s.npy", dir, case_name);
+    graph_status st = npy_read(path, t, err, sizeof err);
+    ck_assert_msg(st == GRAPH_OK,
+                  "%s: %s: %s (run the ort_reference test / "
+                  "tests/ort/make_reference.sh first)",
+                  path, graph_status_str(st), err);
+    ck_assert_int_eq(t->dtype, GRAPH_DT_F32);
+}
+
+/* Compares bucket `bucket`'s outputs (as returned by graph_stream_run) with
+ * ORT's for `case_name`; returns the largest max abs error over outputs. */
+static double check_outputs(const graph_model *m, const graph_compiled *c,
+                            int bucket, const char *case_name,
+                            const void *const *outs, const char *tag)
+{
+    char dir[4096], path[4400], fname[512], err[512] = "", a[256], b[256];
+    double worst = 0.0;
+    ref_dir(dir, sizeof dir);
+    int n_out = graph_model_n_outputs(m);
+    for (int k = 0; k < n_out; k++) {
+        const char *oname = graph_model_output_name(m, k);
+        ck_assert_ptr_nonnull(oname);
+        sanitize(oname, fname, sizeof fname);
+        fmt_path(path, sizeof path, "%s/%s/ort/%s.npy", dir, case_name, fname);
+        graph_host_tensor ref;
+        memset(&ref, 0, sizeof ref);
+        graph_status st = npy_read(path, &ref, err, sizeof err);
+        ck_assert_msg(st == GRAPH_OK, "%s: %s: %s", path, graph_status_str(st),
+                      err);
+        ck_assert_int_eq(ref.dtype, GRAPH_DT_F32);
+        ck_assert_int_eq(graph_compiled_output_dtype(c, bucket, k), GRAPH_DT_F32);
+        graph_shape gs = graph_compiled_output_shape(c, bucket, k);
+        shape_str(&gs, a, sizeof a);
+        shape_str(&ref.shape, b, sizeof b);
+        ck_assert_msg(shape_eq(&gs, &ref.shape),
+                      "%s output '%s': docrt shape %s, ort %s", case_name,
+                      oname, a, b);
+        ck_assert_ptr_nonnull(outs[k]);
+
+        const float *got = outs[k], *want = ref.data;
+        int64_t n = graph_shape_numel(&ref.shape), at = -1, n_nan = 0;
+        double max_err = 0.0, sum_err = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            double e = fabs((double)got[i] - (double)want[i]);
+            if (isnan(e)) {
+                if (!(isnan(got[i]) && isnan(want[i])))
+                    n_nan++;
+                continue;
+            }
+            sum_err += e;
+            if (e > max_err) {
+                max_err = e;
+                at = i;
+            }
+        }
+        printf("ort %-13s %s%s%s [%s]: max_abs_err=%.3e mean_abs_err=%.3e%s\n",
+               case_name, oname, tag ? " " : "", tag ? tag : "", a, max_err,
+               n ? sum_err / (double)n : 0.0, n_nan ? " NaN!" : "");
+        fflush(stdout);
+        ck_assert_msg(n_nan == 0, "%s output '%s': %lld NaN mismatches",
+                      case_name, oname, (long long)n_nan);
+        ck_assert_msg(max_err <= MAX_ABS_ERR,
+                      "%s output '%s'%s%s: max abs err %.3e > %.0e at %lld "
+                      "(docrt %.7g, ort %.7g)",
+                      case_name, oname, tag ? " " : "", tag ? tag : "", max_err,
+                      MAX_ABS_ERR, (long long)at, at >= 0 ? got[at] : 0.0,
+                      at >= 0 ? want[at] : 0.0);
+        if (max_err > worst)
+            worst = max_err;
+        graph_host_tensor_free(&ref);
+    }
+    return worst;
+}
+
+START_TEST(test_ort_case)
+{
+    const ort_case *oc = &CASES[_i];
+    char err[512] = "";
+    graph_model *m = load_model(oc->model);
+    graph_host_tensor in;
+    memset(&in, 0, sizeof in);
+    read_input(oc->name, &in);
+
+    graph_compile_params p = graph_compile_default_params();
+    graph_compiled *c = NULL;
+    graph_status st = graph_compile(m, &in.shape, 1, &p, &c, err, sizeof err);
+    ck_assert_msg(st == GRAPH_OK, "compile %s for %s: %s: %s", oc->model,
+                  oc->name, graph_status_str(st), err);
+    ck_assert_int_eq(graph_compiled_n_buckets(c), 1);
+    graph_shape cs = graph_compiled_input_shape(c, 0, 0);
+    ck_assert(shape_eq(&cs, &in.shape));
+
+    graph_stream *s = NULL;
+    ck_assert_int_eq(graph_stream_create(c, &s), GRAPH_OK);
+    const void *ins[1] = {in.data};
+    const void *outs[MAX_OUT] = {0};
+    st = graph_stream_run(s, 0, ins, outs);
+    ck_assert_msg(st == GRAPH_OK, "run %s: %s: %s", oc->name,
+                  graph_status_str(st), graph_stream_last_error(s));
+    check_outputs(m, c, 0, oc->name, outs, NULL);
+
+    graph_stream_free(s);
+    graph_compiled_free(c);
+    graph_host_tensor_free(&in);
+    graph_model_free(m);
+}
+END_TEST
+
+/* Both detector shapes as two buckets of one graph_compiled, one stream. */
+START_TEST(test_ort_det_two_buckets)
+{
+    const char *names[2] = {"det_960x960", "det_1280x960"};
+    char err[512] = "";
+    graph_model *m = load_model("ch_PP-OCRv4_det_infer.onnx");
+    graph_host_tensor in[2];
+    memset(in, 0, sizeof in);
+    graph_shape buckets[2];
+    for (int b = 0; b < 2; b++) {
+        read_input(names[b], &in[b]);
+        buckets[b] = in[b].shape;
+    }
+
+    graph_compile_params p = graph_compile_default_params();
+    graph_compiled *c = NULL;
+    graph_status st = graph_compile(m, buckets, 2, &p, &c, err, sizeof err);
+    ck_assert_msg(st == GRAPH_OK, "compile det with 2 buckets: %s: %s",
+                  graph_status_str(st), err);
+    ck_assert_int_eq(graph_compiled_n_buckets(c), 2);
+    for (int b = 0; b < 2; b++) {
+        graph_shape cs = graph_compiled_input_shape(c, b, 0);
+        ck_assert(shape_eq(&cs, &buckets[b]));
+        int sel = -1;
+        ck_assert_int_eq(graph_select_bucket(c, &in[b].shape, &sel), GRAPH_OK);
+        ck_assert_int_eq(sel, b); /* 960x960 fits both; it is the smaller */
+    }
+
+    graph_stream *s = NULL;
+    ck_assert_int_eq(graph_stream_create(c, &s), GRAPH_OK);
+    /* 0, 1, then 0 again: the second run of bucket 0 must not see bucket
+     * 1's leftovers in the shared arena. */
+    const int order[3] = {0, 1, 0};
+    const char *tags[3] = {"(2 buckets, run 1)", "(2 buckets, run 2)",
+                           "(2 buckets, run 3)"};
+    for (int r = 0; r < 3; r++) {
+        int b = order[r];
+        const void *ins[1] = {in[b].data};
+        const void *outs[MAX_OUT] = {0};
+        st = graph_stream_run(s, b, ins, outs);
+        ck_assert_msg(st == GRAPH_OK, "run bucket %d: %s: %s", b,
+                      graph_status_str(st), graph_stream_last_error(s));
+        check_outputs(m, c, b, names[b], outs, tags[r]);
+    }
+
+    graph_stream_free(s);
+    graph_compiled_free(c);
+    for (int b = 0; b < 2; b++)
+        graph_host_tensor_free(&in[b]);
+    graph_model_free(m);
+}
+END_TEST
+
+static Suite *ort_suite(void)
+{
+    Suite *s = suite_create("ort_models");
+    TCase *tc = tcase_create("ort");
+    tcase_set_timeout(tc, 900);
+    tcase_add_loop_test(tc, test_ort_case, 0, N_CASES);
+    tcase_add_test(tc, test_ort_det_two_buckets);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(ort_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

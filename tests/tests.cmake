@@ -1,0 +1,36 @@
+# Per-test properties for the Check suites globbed in tests/CMakeLists.txt,
+# and the non-Check steps they depend on.
+# Labels: `unit` (fast, no model files), `model` (needs weights/fetch.sh),
+# `slow` (skipped by the sanitizer run in .ci/run: ctest -LE slow).
+function(docrt_test_props name)
+  if(TEST ${name})
+    set_tests_properties(${name} PROPERTIES ${ARGN})
+  endif()
+endfunction()
+
+docrt_test_props(test_npy LABELS "unit" TIMEOUT 120)
+docrt_test_props(test_cli LABELS "model" TIMEOUT 600)
+
+# ONNX Runtime references for test_ort_models (tests/ort/make_reference.sh,
+# which installs onnxruntime-node with npm on first use).
+if(TEST test_ort_models AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/ort/make_reference.sh)
+  add_test(NAME ort_reference
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/ort/make_reference.sh
+                   ${CMAKE_BINARY_DIR}/ort_ref)
+  set_tests_properties(ort_reference PROPERTIES
+    FIXTURES_SETUP ort_ref LABELS "model" TIMEOUT 600)
+  docrt_test_props(test_ort_models FIXTURES_REQUIRED ort_ref LABELS "model")
+endif()
+
+# ONNX node conformance (libonnx-testdata; each case in a forked child).
+if(TEST test_onnx_conformance)
+  set_tests_properties(test_onnx_conformance PROPERTIES
+    LABELS "unit;conformance" TIMEOUT 3600)
+endif()
+# The models label is spelled both ways (`model` here, `models` in the brief).
+if(TEST ort_reference)
+  set_tests_properties(ort_reference test_ort_models PROPERTIES
+    LABELS "model;models")
+  set_tests_properties(test_ort_models PROPERTIES TIMEOUT 1800)
+endif()
+docrt_test_props(test_bounded LABELS "model" TIMEOUT 600)
