@@ -41,3 +41,4 @@ if(TEST test_bounded)
   set_property(TEST test_bounded APPEND PROPERTY ENVIRONMENT
     "ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=0")
 endif()
+docrt_test_props(test_bad_input LABELS "model" TIMEOUT 300)
