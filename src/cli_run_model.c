@@ -72,55 +72,9 @@ static int usage_error(const char *fmt, const char *arg)
     return CLI_USAGE;
 }
 
-/* "docrt: FILE: reason", without doubling FILE when reason starts with it. */
-static void report(const char *file, const char *reason)
-{
-    size_t fl = strlen(file);
-    if (strncmp(reason, file, fl) == 0 && reason[fl] == ':')
-        fprintf(stderr, "docrt: %s\n", reason);
-    else
-        fprintf(stderr, "docrt: %s: %s\n", file, reason[0] ? reason : "failed");
-}
 
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    if (!s || !*s)
-        return 0;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
 
-/* Matches "--long VALUE", "-s VALUE" and "--long=VALUE": 1 and *val set,
- * 0 when argv[*i] is another option, -1 when the value is missing. */
-static int take_value(int argc, char **argv, int *i, const char *lng,
-                      const char *shrt, const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(lng);
-    if (strcmp(a, lng) == 0 || (shrt && strcmp(a, shrt) == 0)) {
-        if (*i + 1 >= argc)
-            return -1;
-        *val = argv[++*i];
-        return 1;
-    }
-    if (strncmp(a, lng, n) == 0 && a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    return 0;
-}
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -128,36 +82,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir, char *err, size_t errlen)
-{
-    size_t n = strlen(dir);
-    char *p = malloc(n + 1);
-    if (!p) {
-        snprintf(err, errlen, "out of memory");
-        return 0;
-    }
-    memcpy(p, dir, n + 1);
-    int ok = 1;
-    for (size_t i = 1; i <= n && ok; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char c = p[i];
-        p[i] = '\0';
-        struct stat sb;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create directory: %s",
-                     strerror(errno));
-            ok = 0;
-        } else if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            snprintf(err, errlen, "%s is not a directory", p);
-            ok = 0;
-        }
-        p[i] = c;
-    }
-    free(p);
-    return ok;
-}
 
 static void shape_str(const graph_shape *s, char *buf, size_t n)
 {
@@ -230,7 +154,7 @@ int cli_run_model(int argc, char **argv)
             goto out;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             verbose = 1;
-        } else if ((r = take_value(argc, argv, &i, "--input", "-i", &val)) != 0) {
+        } else if ((r = cli_take_value(argc, argv, &i, "--input", "-i", &val)) != 0) {
             if (r < 0) {
                 rc = usage_error("%s needs a value", a);
                 goto out;
@@ -258,38 +182,38 @@ int cli_run_model(int argc, char **argv)
             gin[n_given].file = eq + 1;
             gin[n_given].model_index = -1;
             n_given++;
-        } else if ((r = take_value(argc, argv, &i, "--output", "-o", &val)) != 0) {
+        } else if ((r = cli_take_value(argc, argv, &i, "--output", "-o", &val)) != 0) {
             if (r < 0) {
                 rc = usage_error("%s needs a value", a);
                 goto out;
             }
             outdir = val;
-        } else if ((r = take_value(argc, argv, &i, "--threads", "-t", &val)) != 0) {
+        } else if ((r = cli_take_value(argc, argv, &i, "--threads", "-t", &val)) != 0) {
             if (r < 0) {
                 rc = usage_error("%s needs a value", a);
                 goto out;
             }
-            if (!parse_int(val, 1, 4096, &threads)) {
+            if (!cli_parse_int(val, 1, 4096, &threads)) {
                 rc = usage_error("--threads wants an integer >= 1, got '%s'",
                                  val);
                 goto out;
             }
-        } else if ((r = take_value(argc, argv, &i, "--repeat", "-r", &val)) != 0) {
+        } else if ((r = cli_take_value(argc, argv, &i, "--repeat", "-r", &val)) != 0) {
             if (r < 0) {
                 rc = usage_error("%s needs a value", a);
                 goto out;
             }
-            if (!parse_int(val, 0, 100000000, &repeat)) {
+            if (!cli_parse_int(val, 0, 100000000, &repeat)) {
                 rc = usage_error("--repeat wants an integer >= 0, got '%s'",
                                  val);
                 goto out;
             }
-        } else if ((r = take_value(argc, argv, &i, "--cache-capacity", NULL, &val)) != 0) {
+        } else if ((r = cli_take_value(argc, argv, &i, "--cache-capacity", NULL, &val)) != 0) {
             if (r < 0) {
                 rc = usage_error("%s needs a value", a);
                 goto out;
             }
-            if (!parse_int(val, 0, INT_MAX, &cache_capacity)) {
+            if (!cli_parse_int(val, 0, INT_MAX, &cache_capacity)) {
                 rc = usage_error(
                     "--cache-capacity wants an integer >= 0, got '%s'", val);
                 goto out;
@@ -317,13 +241,13 @@ int cli_run_model(int argc, char **argv)
         goto out;
     }
 
-    double t0 = now_ms();
+    double t0 = cli_now_ms();
     graph_status st = graph_model_load_file(model_path, &model, err, sizeof err);
     if (st != GRAPH_OK) {
-        report(model_path, err[0] ? err : graph_status_str(st));
+        cli_report(model_path, err[0] ? err : graph_status_str(st));
         goto out;
     }
-    double t_load = now_ms() - t0;
+    double t_load = cli_now_ms() - t0;
 
     int n_in = graph_model_n_inputs(model);
     n_out = graph_model_n_outputs(model);
@@ -377,7 +301,7 @@ int cli_run_model(int argc, char **argv)
         int j = g->model_index;
         st = npy_read(g->file, &g->t, err, sizeof err);
         if (st != GRAPH_OK) {
-            report(g->file, err[0] ? err : graph_status_str(st));
+            cli_report(g->file, err[0] ? err : graph_status_str(st));
             goto out;
         }
         int want = graph_model_input_dtype(model, j);
@@ -410,13 +334,13 @@ int cli_run_model(int argc, char **argv)
     if (cache_capacity >= 0)
         cp.cache_capacity = (int)cache_capacity;
     uint64_t prims0 = graph_primitives_created();
-    t0 = now_ms();
+    t0 = cli_now_ms();
     st = graph_compile(model, bucket, 1, &cp, &comp, err, sizeof err);
     if (st != GRAPH_OK) {
-        report(model_path, err[0] ? err : graph_status_str(st));
+        cli_report(model_path, err[0] ? err : graph_status_str(st));
         goto out;
     }
-    double t_compile = now_ms() - t0;
+    double t_compile = cli_now_ms() - t0;
     uint64_t prims1 = graph_primitives_created();
 
     st = graph_stream_create(comp, &stream);
@@ -437,9 +361,9 @@ int cli_run_model(int argc, char **argv)
                 graph_stream_arena_bytes(stream), threads);
     }
 
-    t0 = now_ms();
+    t0 = cli_now_ms();
     st = graph_stream_run(stream, 0, in_ptrs, out_ptrs);
-    double t_first = now_ms() - t0;
+    double t_first = cli_now_ms() - t0;
     if (st != GRAPH_OK) {
         const char *why = graph_stream_last_error(stream);
         fprintf(stderr, "docrt: %s: run failed: %s\n", model_path,
@@ -449,8 +373,8 @@ int cli_run_model(int argc, char **argv)
     if (verbose)
         fprintf(stderr, "docrt: first run %.2f ms\n", t_first);
 
-    if (!make_dirs(outdir, err, sizeof err)) {
-        report(outdir, err);
+    if (!cli_make_dirs(outdir, err, sizeof err)) {
+        cli_report(outdir, err);
         goto out;
     }
     size_t plen = strlen(outdir) + 512;
@@ -480,7 +404,7 @@ int cli_run_model(int argc, char **argv)
         int odt = graph_compiled_output_dtype(comp, 0, o);
         st = npy_write_data(path, odt, &os, out_ptrs[o], err, sizeof err);
         if (st != GRAPH_OK) {
-            report(path, err);
+            cli_report(path, err);
             goto out;
         }
         if (verbose) {
@@ -498,9 +422,9 @@ int cli_run_model(int argc, char **argv)
         }
         uint64_t p0 = graph_primitives_created();
         for (long r = 0; r < repeat; r++) {
-            t0 = now_ms();
+            t0 = cli_now_ms();
             st = graph_stream_run(stream, 0, in_ptrs, out_ptrs);
-            times[r] = now_ms() - t0;
+            times[r] = cli_now_ms() - t0;
             if (st != GRAPH_OK) {
                 const char *why = graph_stream_last_error(stream);
                 fprintf(stderr, "docrt: %s: run %ld failed: %s\n", model_path,

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "cli.h"
 
 static const struct {
@@ -9,6 +11,8 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"ocr", cli_ocr,
+     "OCR of image files (TIFF, PNG, JPEG) into txt, JSON, hOCR, ALTO"},
     {"run-model", cli_run_model,
      "run one ONNX model on .npy inputs, write .npy outputs"},
 };
@@ -41,6 +45,9 @@ int main(int argc, char **argv)
         printf("docrt %s\n", DOCRT_VERSION);
         return CLI_OK;
     }
+    /* libxml2 2.9 initialises itself without a lock: do it once, before
+     * any worker thread writes hOCR or ALTO. */
+    xmlInitParser();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -4,6 +4,7 @@
  * writes (strings, True/False, tuples of ints) by hand rather than trust it,
  * since files come from users and tests feed it garbage on purpose. */
 #include "npy.h"
+#include "errmsg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -34,17 +35,10 @@ static graph_status fail(char *err, size_t errlen, const char *path,
 static graph_status fail(char *err, size_t errlen, const char *path,
                          graph_status st, const char *fmt, ...)
 {
-    if (err && errlen) {
-        int n = snprintf(err, errlen, "%s: ", path ? path : "(null)");
-        if (n < 0)
-            n = 0;
-        if ((size_t)n < errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    errmsg_vset(err, errlen, path, fmt, ap);
+    va_end(ap);
     return st;
 }
 

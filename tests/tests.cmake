@@ -42,3 +42,22 @@ if(TEST test_bounded)
     "ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=0")
 endif()
 docrt_test_props(test_bad_input LABELS "model" TIMEOUT 300)
+docrt_test_props(test_export LABELS "unit" TIMEOUT 120)
+docrt_test_props(test_layout LABELS "unit" TIMEOUT 60)
+docrt_test_props(test_db_postprocess LABELS "unit" TIMEOUT 60)
+docrt_test_props(test_geometry LABELS "unit" TIMEOUT 60)
+docrt_test_props(test_ctc LABELS "unit" TIMEOUT 60)
+
+# Synthetic pages with known text (tests/pages/make_pages.py, ~3 s) for the
+# `docrt ocr` page and bad-input tests.
+if(TEST test_ocr_pages OR TEST test_ocr_bad_input)
+  add_test(NAME ocr_pages_gen
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/pages/make_pages.py
+                   ${CMAKE_BINARY_DIR}/pages)
+  set_tests_properties(ocr_pages_gen PROPERTIES
+    FIXTURES_SETUP ocr_pages LABELS "model" TIMEOUT 120)
+endif()
+docrt_test_props(test_ocr_pages FIXTURES_REQUIRED ocr_pages LABELS "model" TIMEOUT 900)
+docrt_test_props(test_ocr_bad_input FIXTURES_REQUIRED ocr_pages LABELS "model" TIMEOUT 300)
+docrt_test_props(test_image LABELS "unit" TIMEOUT 300)
+docrt_test_props(test_overlay LABELS "unit" TIMEOUT 60)

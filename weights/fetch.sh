@@ -97,4 +97,17 @@ for i in "${!files[@]}"; do
     mv -f "$dst.tmp" "$dst"
     echo "fetched  $file"
 done
+
+# Model descriptions (conventions of each model: input normalisation,
+# buckets, thresholds, vocabulary) are tracked in weights/descriptions/ and
+# written beside each ONNX file, where docrt looks for them.
+for desc in "$here"/descriptions/*.json; do
+    [[ -f $desc ]] || continue
+    dst=$here/$(basename "$desc")
+    if ! cmp -s "$desc" "$dst"; then
+        cp -f "$desc" "$dst.tmp"
+        mv -f "$dst.tmp" "$dst"
+        echo "wrote    $(basename "$desc")"
+    fi
+done
 exit $status

@@ -1,0 +1,42 @@
+/* model_desc.h - the model description: a small JSON file beside each ONNX
+ * file (same name, .json) that says which conventions the model uses, so
+ * that PP-OCR and docTR models differ in data, not in code. */
+#ifndef DOCRT_MODEL_DESC_H
+#define DOCRT_MODEL_DESC_H
+
+#include "docrt.h"
+
+enum { MD_DETECTION = 1, MD_RECOGNITION, MD_ANGLE };
+
+typedef struct {
+    int task;
+    char input_name[64];
+    int bgr;              /* channel order the model was trained on */
+    float scale;          /* pixel * scale, then (v - mean) / std */
+    float mean[3], std[3];
+    float pad_value;      /* in normalised units; NAN = pad with white */
+    /* detection */
+    int n_buckets;
+    int buckets[8][2];    /* H, W */
+    int max_side;         /* target longest side of the page in the map */
+    float thresh, box_thresh, unclip_ratio, min_size;
+    int max_candidates;
+    /* recognition / angle */
+    int height;
+    int width;            /* angle classifier's fixed width */
+    int n_widths;
+    int widths[8];
+    int batch;
+    char vocab_file[512]; /* resolved against the description's folder */
+    int blank_first;      /* CTC blank is class 0 (else last) */
+    int add_space;        /* a " " class follows the keys */
+    float drop_score;     /* recognition: lines below this mean confidence
+                           * are dropped (figures, noise) */
+    float angle_thresh;   /* angle classifier: flip when p(180) > this */
+} model_desc;
+
+/* Reads onnx_path with ".onnx" replaced by ".json". */
+docrt_status model_desc_load(const char *onnx_path, int task, model_desc *out,
+                             char *err, size_t errlen);
+
+#endif

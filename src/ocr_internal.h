@@ -1,0 +1,89 @@
+/* ocr_internal.h - the model and stream behind docrt.h's OCR calls, shared
+ * by the pipeline's files (ocr_model.c, ocr_detect.c, ocr_recognize.c,
+ * ocr_page.c). */
+#ifndef DOCRT_OCR_INTERNAL_H
+#define DOCRT_OCR_INTERNAL_H
+
+#include "ctc.h"
+#include "det_postprocess.h"
+#include "docrt.h"
+#include "graph.h"
+#include "layout.h"
+#include "model_desc.h"
+
+#define OCR_MAX_CROP_W 16384 /* longest line crop at the recognizer height */
+
+struct docrt_model {
+    docrt_model_params p;
+    char det_path[1024], rec_path[1024], cls_path[1024];
+    model_desc det_d, rec_d, cls_d;
+    graph_model *det_g, *rec_g, *cls_g;
+    graph_compiled *det_c, *rec_c, *cls_c;
+    ctc_vocab vocab;
+    int n_det, det_hw[8][2];
+    int n_rec, rec_w[8], rec_T[8], rec_batch;
+    int n_classes;
+    size_t det_in_floats, rec_in_floats, cls_in_floats;
+};
+
+/* One recognised character, positioned along its line's crop. */
+typedef struct {
+    int cls;
+    float conf;
+    float x0, x1; /* crop pixels */
+} ocr_char;
+
+/* A detector box on its way through recognition. */
+typedef struct {
+    docrt_quad quad;   /* reading direction: corner 0 is the text's top-left */
+    float det_score;
+    int crop_w;        /* at the recognizer height */
+    int n_chars, chars_off; /* into the stream's char pool */
+    float conf;        /* mean character confidence */
+} ocr_line;
+
+struct docrt_stream {
+    const docrt_model *m;
+    graph_stream *det_s, *rec_s, *cls_s;
+    float *det_in, *det_tmp;
+    size_t det_tmp_floats;
+    float *rec_in, *cls_in;
+    uint8_t *crop;             /* 3 x rec height x OCR_MAX_CROP_W */
+    ocr_line *lines;
+    int n_lines, cap_lines;
+    ocr_char *chars;
+    int n_chars, cap_chars;
+    ctc_char *ctc_tmp;
+    float *cx0, *cx1;          /* ctc_cap character extents */
+    uint8_t *ink;              /* rec batch x widest bucket: ink columns */
+    int ctc_cap;
+    docrt_page page;
+    int page_valid;
+    char err[1024];
+};
+
+/* Set the stream's error (printf-style); returns st. */
+docrt_status ocr_fail(docrt_stream *s, docrt_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Detection on an upright image: boxes in its pixels (malloc'ed). */
+docrt_status ocr_detect(docrt_stream *s, const docrt_image *img,
+                        const docrt_ocr_params *p, db_box **boxes, int *n);
+
+/* Recognises lines [first, first + count) of s->lines (quads set) on img,
+ * appending their characters to s->chars. */
+docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
+                           int first, int count, int *n_batches);
+
+/* Turns lines the angle classifier reads as upside down (needs cls). */
+docrt_status ocr_classify_angles(docrt_stream *s, const docrt_image *img);
+
+/* Width of a quad's crop at the given height (aspect kept, clamped). */
+int ocr_crop_width(const docrt_quad *q, int height);
+
+/* Resets and appends lines. */
+docrt_status ocr_lines_reserve(docrt_stream *s, int n);
+
+double ocr_now_ms(void);
+
+#endif
