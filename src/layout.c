@@ -10,7 +10,9 @@
  *    nearest item on its row to its right within 6 h, unless something on
  *    its left is closer (then it ends a line rather than starting one).
  * 3. layout_order.c arranges the items into leaves in reading order (columns,
- *    full-width elements, tables).
+ *    full-width elements, tables). A segment that is one word of separator
+ *    marks only (':', ';', '.', ')', '|', '§') is flagged for it: a piece of
+ *    the column of marks of a court caption.
  * 4. In a leaf, items of one row (lay_same_row with the row's last item,
  *    which follows a skewed row) make one line, left to right; rows run top
  *    to bottom. A leaf splits into blocks where the distance between row
@@ -169,6 +171,22 @@ static int is_number(const char *t)
     return n >= 1 && n <= 3 && t[n] == 0;
 }
 
+/* Only separator marks: ':', ';', '.', ')', '|', U+00A7 '§'. */
+static int is_separator(const char *t)
+{
+    int n = 0;
+    for (; *t; t++, n++) {
+        if (strchr(":;.)|", *t))
+            continue;
+        if ((unsigned char)t[0] == 0xC2 && (unsigned char)t[1] == 0xA7) {
+            t++;
+            continue;
+        }
+        return 0;
+    }
+    return n > 0;
+}
+
 static const layout_word *only_word(const lay_ctx *c, const lay_item *it)
 {
     const layout_segment *s = c->segs[it->head].src;
@@ -191,6 +209,7 @@ static void merge_into(lay_ctx *c, lay_item *a, lay_item *b)
     a->h = fmaxf(a->h, b->h);
     a->nwords += b->nwords;
     a->numeric = 0;
+    a->separator = 0;
     b->alive = 0;
 }
 
@@ -674,11 +693,14 @@ docrt_status layout_build(const layout_segment *segs, int n,
         it->nwords = s->nwords;
         it->alive = 1;
         it->numeric = 0;
+        it->separator = 0;
     }
     c.nitems = c.nsegs;
     for (int i = 0; i < c.nitems; i++) {
         const layout_word *w = only_word(&c, &c.items[i]);
         c.items[i].numeric = c.segs[i].nwords == 1 && w && is_number(w->text);
+        c.items[i].separator =
+            c.segs[i].nwords == 1 && w && is_separator(w->text);
     }
     if (join_close(&c) || join_line_numbers(&c))
         goto out;

@@ -32,6 +32,10 @@ typedef struct {
     float ry0, ry1;           /* right edge of the right-most segment */
     int nwords;
     int numeric;              /* one word of 1-3 digits (a line number?) */
+    int separator;            /* one word of separator marks only (':', ')',
+                               * '.', ';', '|', '§'): a piece of the column of
+                               * marks a court caption draws between the
+                               * parties and the case number */
     int alive;                /* 0 once merged into another item */
 } lay_item;
 

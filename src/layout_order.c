@@ -12,8 +12,12 @@
  * the one between line numbers and their text), then the widest (a heading
  * that ends where the gutter starts then crosses it rather than joining a
  * column), then the one fewest strips cross. A strip that covers it only
- * with a line jutting into the whitespace, with content on both sides still
- * at least 0.8 h apart, does not count as crossing.
+ * with a line jutting into the whitespace does not count as crossing: with
+ * content on both sides still at least 0.8 h apart, or with content on one
+ * side only that ends (starts) at least 0.8 h short of the other side's
+ * content and no item centred in the gutter (the long ragged lines of a
+ * main column under a sidebar that has ended; a heading centred on the
+ * gutter, or a page number in it, still crosses).
  *
  * - No candidate: the region is a leaf, read as rows top to bottom.
  * - A candidate that strips cross (titles, headers, footers, footnotes that
@@ -36,7 +40,11 @@
  *       when a side has only one).
  *   A run of groups joined as a table is a leaf; a lone group is a region.
  *   A group made of line numbers only is joined to its right neighbour,
- *   never to its left one.
+ *   never to its left one. A group of at least 3 items, 80% of them
+ *   separator marks (the column of ':' or ')' a court caption draws
+ *   between the parties and the case number, of which a detector finds
+ *   only some pieces), reads as a table with a neighbour that is no text
+ *   column as soon as 2 items of each side align (1 when a side has one).
  * Every step works on a strict subset, so the recursion ends; it is cut off
  * at depth 64 (a leaf) to bound the stack on pathological input. Each level
  * costs O(m^2) for m items, from the gutter search.
@@ -58,6 +66,7 @@
 #define COLUMNS_MIN_ITEMS 3
 #define COLUMNS_WIDE_GUTTER_H 1.5f
 #define TABLE_ALIGNED 0.7f
+#define SEPCOL_MIN_ITEMS 3  /* separator marks that make a caption column */
 #define MAX_DEPTH 64
 
 /* A strip seen from a vertical band: items and words left and right of it,
@@ -67,6 +76,7 @@ typedef struct {
     float lmax, rmin;
     int blocked;
     int spans;        /* an item spans the whole gutter (forgive_jutting) */
+    int centred;      /* an item is centred in the gutter (forgive_jutting) */
 } strip_acc;
 
 static int emit_leaf(lay_ctx *c, int end)
@@ -202,27 +212,40 @@ static void evaluate(const lay_ctx *c, int ns, const strip_acc *acc,
     best->width = width;
 }
 
-/* A strip that covers the chosen elementary interval but has content on
- * both sides of the gutter, separated by at least a gutter, and no item
- * across the gutter's whole width, only juts into it (a column line longer
- * than the others): it reads with the columns. Sides are taken by item
- * centre. Returns the number of strips still crossing. */
+/* A strip that covers the chosen elementary interval but leaves the
+ * gutter's whitespace free of any item across its whole width only juts
+ * into it: it reads with the columns. Sides are taken by item centre.
+ *   - Content on both sides, separated by at least a gutter: a column line
+ *     longer than the others.
+ *   - Content on one side only, no item centred in the gutter, ending at
+ *     least a gutter short of the other side's content: a long line of a
+ *     ragged column beside which the other column has no text (e.g. under
+ *     a sidebar). A heading centred on the gutter, or a page number in it,
+ *     still crosses.
+ * Returns the number of strips still crossing. */
 static int forgive_jutting(const lay_ctx *c, int lo, int hi, const int *sid,
                            int ns, const gutter *gt, strip_acc *acc)
 {
     float mid = 0.5f * (gt->left + gt->right);
+    float g = GUTTER_MIN_H * c->h;
     for (int s = 0; s < ns; s++) {
         acc[s].nl = acc[s].nr = 0; /* recounted by centre */
         acc[s].lmax = -INFINITY;
         acc[s].rmin = INFINITY;
         acc[s].spans = 0;
+        acc[s].centred = 0;
     }
     for (int k = lo; k < hi; k++) {
         const lay_box *b = &c->items[c->order[k]].box;
         strip_acc *t = &acc[sid[k - lo]];
-        if (b->x0 < gt->left && b->x1 > gt->right)
+        float cx2 = b->x0 + b->x1;
+        if (b->x0 < gt->left && b->x1 > gt->right) {
             t->spans = 1;
-        else if (b->x0 + b->x1 < 2 * mid) {
+            continue;
+        }
+        if (cx2 > 2 * gt->left && cx2 < 2 * gt->right)
+            t->centred = 1;
+        if (cx2 < 2 * mid) {
             t->nl++;
             t->lmax = fmaxf(t->lmax, b->x1);
         } else {
@@ -233,9 +256,13 @@ static int forgive_jutting(const lay_ctx *c, int lo, int hi, const int *sid,
     int nblocked = 0;
     for (int s = 0; s < ns; s++) {
         strip_acc *t = &acc[s];
-        if (t->blocked && !t->spans && t->nl && t->nr &&
-            t->rmin - t->lmax >= GUTTER_MIN_H * c->h)
-            t->blocked = 0;
+        if (t->blocked && !t->spans) {
+            if (t->nl && t->nr)
+                t->blocked = t->rmin - t->lmax < g;
+            else
+                t->blocked = t->centred || t->lmax > gt->right - g ||
+                             t->rmin < gt->left + g;
+        }
         nblocked += t->blocked;
     }
     return nblocked;
@@ -246,7 +273,7 @@ static int forgive_jutting(const lay_ctx *c, int lo, int hi, const int *sid,
 typedef struct {
     int lo, hi;        /* positions in order[] */
     float x0, x1;
-    int textcol, numcol;
+    int textcol, numcol, sepcol;
 } group;
 
 static float median_of(float *v, int n)
@@ -257,11 +284,12 @@ static float median_of(float *v, int n)
 
 static void group_stats(const lay_ctx *c, group *g, float *tmp)
 {
-    int n = g->hi - g->lo, nnum = 0;
+    int n = g->hi - g->lo, nnum = 0, nsep = 0;
     for (int k = 0; k < n; k++) {
         const lay_item *it = &c->items[c->order[g->lo + k]];
         tmp[k] = it->box.x1 - it->box.x0;
         nnum += it->numeric;
+        nsep += it->separator;
     }
     float width = g->x1 - g->x0;
     float medw = median_of(tmp, n);
@@ -272,6 +300,7 @@ static void group_stats(const lay_ctx *c, group *g, float *tmp)
     g->textcol = wide && medw >= TEXTCOL_FILL * width &&
                  medwords >= (float)TEXTCOL_WORDS;
     g->numcol = nnum * 5 >= n * 4; /* 80% line numbers */
+    g->sepcol = n >= SEPCOL_MIN_ITEMS && nsep * 5 >= n * 4; /* 80% marks */
 }
 
 /* Whether adjacent groups a (left) and b read together as table rows. */
@@ -308,6 +337,10 @@ static int join_as_table(const lay_ctx *c, const group *a, const group *b,
         need = 2;
     if (ala < need || alb < need)
         return 0;
+    /* a column of separator marks exists to tie the rows on either side
+     * of it: any beside it that is no text column reads with it */
+    if ((a->sepcol && !b->textcol) || (b->sepcol && !a->textcol))
+        return 1;
     return ala >= TABLE_ALIGNED * na || alb >= TABLE_ALIGNED * nb;
 }
 

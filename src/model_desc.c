@@ -105,6 +105,9 @@ docrt_status model_desc_load(const char *onnx_path, int task, model_desc *d,
             }
         }
         d->max_side = get_num(root, "max_side", &v) ? (int)v : 0;
+        d->text_height = get_num(root, "text_height", &v) ? (float)v : 0.f;
+        d->max_side_small_text =
+            get_num(root, "max_side_small_text", &v) ? (int)v : 0;
         json_t *pp = json_object_get(root, "postprocess");
         if (!json_is_object(pp)) { bad = "postprocess"; goto bad; }
         if (!get_num(pp, "thresh", &v)) { bad = "postprocess.thresh"; goto bad; }

@@ -18,7 +18,9 @@ typedef struct {
     /* detection */
     int n_buckets;
     int buckets[8][2];    /* H, W */
-    int max_side;         /* target longest side of the page in the map */
+    int max_side;         /* longest side of the page in the first pass */
+    float text_height;    /* wanted median box height in the map (0: off) */
+    int max_side_small_text; /* longest side allowed for a second pass */
     float thresh, box_thresh, unclip_ratio, min_size;
     int max_candidates;
     /* recognition / angle */

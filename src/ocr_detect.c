@@ -1,21 +1,20 @@
 /* ocr_detect.c - one page through the detector: pick the bucket, resize
  * (aspect kept), pad with paper white, run, DB post-processing. */
 #include "ocr_internal.h"
+#include "geometry.h"
 #include "raster.h"
+
+#include <stdlib.h>
 
 #include <math.h>
 #include <string.h>
 
-/* The scale a page gets: its longest side brought to max_side (never
- * enlarged), then the smallest bucket that holds it at that scale; when no
- * bucket does, the bucket that allows the largest scale. */
-static int pick_bucket(const docrt_model *m, int h, int w, double *scale)
+/* The bucket for a page at a target scale: the smallest that holds the page
+ * at that scale; when none does, the one that allows the largest scale
+ * (returned in *scale). */
+static int pick_bucket(const docrt_model *m, int h, int w, double target,
+                       double *scale)
 {
-    double target = 1.0;
-    int side = h > w ? h : w;
-    int max_side = m->p.det_max_side > 0 ? m->p.det_max_side
-                                         : m->det_d.max_side;
-    if (max_side > 0 && side > max_side) target = (double)max_side / side;
     int best = -1, best_fallback = 0;
     double best_area = 0, best_s = -1;
     for (int i = 0; i < m->n_det; i++) {
@@ -33,13 +32,33 @@ static int pick_bucket(const docrt_model *m, int h, int w, double *scale)
     return best_fallback;
 }
 
-docrt_status ocr_detect(docrt_stream *s, const docrt_image *img,
-                        const docrt_ocr_params *p, db_box **boxes, int *n)
+/* Median short side of the boxes, in page pixels. */
+static float median_box_height(const db_box *b, int n)
+{
+    float *h = malloc(sizeof *h * (size_t)(n ? n : 1));
+    if (!h) return 0;
+    for (int i = 0; i < n; i++) {
+        float a = geo_quad_width(&b[i].quad), c = geo_quad_height(&b[i].quad);
+        h[i] = a < c ? a : c;
+    }
+    /* insertion sort: a page has a few hundred boxes at most */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && h[j - 1] > h[j]; j--) {
+            float t = h[j]; h[j] = h[j - 1]; h[j - 1] = t;
+        }
+    float med = n ? h[n / 2] : 0;
+    free(h);
+    return med;
+}
+
+static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
+                              const docrt_ocr_params *p, double target,
+                              db_box **boxes, int *n)
 {
     const docrt_model *m = s->m;
     const model_desc *d = &m->det_d;
     double scale;
-    int b = pick_bucket(m, img->height, img->width, &scale);
+    int b = pick_bucket(m, img->height, img->width, target, &scale);
     int bh = m->det_hw[b][0], bw = m->det_hw[b][1];
     int rh = (int)lround(img->height * scale), rw = (int)lround(img->width * scale);
     if (rh < 1) rh = 1;
@@ -76,4 +95,32 @@ docrt_status ocr_detect(docrt_stream *s, const docrt_image *img,
     if (st) return ocr_fail(s, st, "detection post-processing: %s",
                             docrt_status_str(st));
     return DOCRT_OK;
+}
+
+/* The detector reads text best at a certain size in its input. The first
+ * pass runs at the description's max_side; when the text it finds is small
+ * there (dense small print, condensed transcripts, footnotes), the page is
+ * detected again at the scale that brings the median box height to the
+ * description's text_height, up to max_side_small_text. */
+docrt_status ocr_detect(docrt_stream *s, const docrt_image *img,
+                        const docrt_ocr_params *p, db_box **boxes, int *n)
+{
+    const docrt_model *m = s->m;
+    const model_desc *d = &m->det_d;
+    int side = img->height > img->width ? img->height : img->width;
+    int max_side = m->p.det_max_side > 0 ? m->p.det_max_side : d->max_side;
+    double target = 1.0;
+    if (max_side > 0 && side > max_side) target = (double)max_side / side;
+    docrt_status st = detect_at(s, img, p, target, boxes, n);
+    if (st || m->p.det_max_side > 0 || d->text_height <= 0 || *n < 3)
+        return st;
+    double med = median_box_height(*boxes, *n) * target;
+    double cap = d->max_side_small_text > 0
+                     ? fmin(1.0, (double)d->max_side_small_text / side) : 1.0;
+    double want = fmin(cap, target * d->text_height / fmax(med, 1.0));
+    if (want < target * 1.15) return DOCRT_OK;
+    free(*boxes);
+    *boxes = NULL;
+    *n = 0;
+    return detect_at(s, img, p, want, boxes, n);
 }

@@ -72,16 +72,6 @@ static void ink_columns(const uint8_t *crop, int w, int h, int ch,
         }
 }
 
-static int longest_gap(const uint8_t *ink, int a, int b)
-{
-    int best = 0, run = 0;
-    for (int x = a; x < b; x++) {
-        run = ink[x] ? 0 : run + 1;
-        if (run > best) best = run;
-    }
-    return best;
-}
-
 static int cmp_int(const void *a, const void *b)
 {
     return *(const int *)a - *(const int *)b;
@@ -98,15 +88,26 @@ static int insert_spaces(const ctc_char *in, int n, const float *x0,
 {
     int gaps[512], ng = 0;
     int gap_of[512];
-    for (int i = 0; i + 1 < n && i < 511; i++) {
-        gap_of[i] = -1;
-        if (in[i].cls == space || in[i + 1].cls == space) continue;
-        int a = (int)(0.5f * (x0[i] + x1[i])), b = (int)(0.5f * (x0[i + 1] + x1[i + 1]));
-        if (a < 0) a = 0;
-        if (b > len) b = len;
-        gap_of[i] = b > a ? longest_gap(ink, a, b) : 0;
-        gaps[ng++] = gap_of[i];
+    float mid[512];
+    int np = n < 512 ? n : 512;
+    for (int i = 0; i < np; i++) mid[i] = 0.5f * (x0[i] + x1[i]);
+    for (int i = 0; i + 1 < np; i++)
+        gap_of[i] = (in[i].cls == space || in[i + 1].cls == space) ? -1 : 0;
+    /* Each blank run of the crop goes to the pair of characters around its
+     * middle: the CTC spikes are not centred on their glyphs, so a run may
+     * stick out of the span between two spikes. */
+    int i = 0;
+    for (int x = 0; x < len;) {
+        if (ink[x]) { x++; continue; }
+        int r0 = x;
+        while (x < len && !ink[x]) x++;
+        float rm = 0.5f * (r0 + x);
+        while (i + 1 < np && mid[i + 1] <= rm) i++;
+        if (i + 1 < np && mid[i] <= rm && gap_of[i] >= 0 && x - r0 > gap_of[i])
+            gap_of[i] = x - r0;
     }
+    for (int k = 0; k + 1 < np; k++)
+        if (gap_of[k] >= 0) gaps[ng++] = gap_of[k];
     int med = 0;
     if (ng) {
         qsort(gaps, (size_t)ng, sizeof *gaps, cmp_int);
@@ -116,15 +117,16 @@ static int insert_spaces(const ctc_char *in, int n, const float *x0,
      * (serif book pages, typewriter reports, tables); see the closing note
      * of issue 3 for the sweep. */
     float thr = 0.22f * H;
-    if (2.5f * med > thr) thr = 2.5f * med;
+    /* too few pairs to know the line's letter gap */
+    if (ng >= 6 && 2.5f * med > thr) thr = 2.5f * med;
     int k = 0;
-    for (int i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) {
         ocr_char *oc = &out[k++];
         oc->cls = in[i].cls;
         oc->conf = in[i].conf;
         oc->x0 = start + x0[i];
         oc->x1 = start + x1[i];
-        if (i + 1 < n && i < 511 && gap_of[i] >= 0 && gap_of[i] >= thr) {
+        if (i + 1 < np && gap_of[i] >= 0 && gap_of[i] >= thr) {
             ocr_char *sp = &out[k++];
             sp->cls = space;
             sp->conf = 1.f;

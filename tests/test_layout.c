@@ -302,6 +302,46 @@ START_TEST(sidebar_not_merged)
 }
 END_TEST
 
+/* A main column beside a sidebar that stops half-way down, as in a research
+ * report (geometry of a real one, h = 30): under the sidebar the main
+ * column's ragged lines run up to 50 px further right than beside it, into
+ * the gutter but 1.8 h short of the sidebar's edge, and a disclaimer sits
+ * beside the column's foot. Those long lines belong to the column: the
+ * whole column reads first, then the sidebar, then the disclaimer. */
+START_TEST(sidebar_beside_part_of_column)
+{
+    char buf[128], tag[32], exp[8192] = "";
+    for (int i = 0; i < 20; i++) {
+        float w = i < 8 ? 1000 + (float)(i % 3) * 15  /* beside the sidebar */
+                  : i < 16 ? 1010 + (float)(i % 4) * 15 /* up to x = 1190 */
+                           : 990 + (float)(i % 2) * 20;
+        snprintf(tag, sizeof tag, "M%d", i + 1);
+        seg(135, 100 + 44 * (float)i, w, 30, words_line(buf, sizeof buf, tag, 9));
+        strcat(exp, words_line(buf, sizeof buf, tag, 9));
+        strcat(exp, "\n");
+    }
+    const char *side[] = {"MORGAN STANLEY & CO. LLC", "David Risinger",
+                          "EQUITY ANALYST", "David.Risinger@morganstanley.com",
+                          "Matthew Harrison", "EQUITY ANALYST"};
+    for (int i = 0; i < 6; i++) {
+        seg(1249, 110 + 48 * (float)i, 40 + 14 * (float)strlen(side[i]), 28,
+            side[i]);
+        strcat(exp, side[i]);
+        strcat(exp, "\n");
+    }
+    for (int i = 0; i < 4; i++) {
+        snprintf(tag, sizeof tag, "D%d", i + 1);
+        seg(1250, 100 + 44 * (float)(16 + i) + 6, 590, 30,
+            words_line(buf, sizeof buf, tag, 8));
+        strcat(exp, words_line(buf, sizeof buf, tag, 8));
+        if (i < 3)
+            strcat(exp, "\n");
+    }
+    build(1998, 2536);
+    ASSERT_TEXT(exp);
+}
+END_TEST
+
 /* ---- tables, captions, line numbers ---- */
 
 START_TEST(table_rows)
@@ -391,6 +431,45 @@ START_TEST(caption_block_colons)
                 "HIRE DYNAMICS, LLC, : JURY TRIAL DEMANDED\n:\n"
                 "Defendant. :\n:\n"
                 "This is an action under Title VII of the Civil Rights Act of 1964");
+}
+END_TEST
+
+/* The caption of a real court filing (2000 px wide, h = 44): the detector
+ * finds only some pieces of the column of colons, a few of them as dots,
+ * so that too few of the parties' lines have a mark beside them for a
+ * table; the column of marks still ties the parties to the case number. */
+START_TEST(caption_block_sparse_colons)
+{
+    seg(560, 244, 893, 40, "IN THE UNITED STATES DISTRICT COURT");
+    seg(797, 351, 425, 38, "ATLANTA DIVISION");
+    seg(244, 509, 482, 43, "EQUAL EMPLOYMENT");
+    seg(244, 564, 625, 39, "OPPORTUNITY COMMISSION,");
+    seg(592, 664, 164, 48, "Plaintiff,");
+    seg(471, 779, 42, 40, "v.");
+    seg(244, 878, 480, 44, "HIRE DYNAMICS, LLC,");
+    seg(594, 981, 201, 45, "Defendant.");
+    const float cy[] = {567, 622, 672, 731, 785, 839, 887};
+    const float ch[] = {35, 36, 34, 22, 21, 18, 27};
+    const char *cm[] = {":", ":", ":", ".", ".", ".", ":"};
+    for (int i = 0; i < 7; i++)
+        seg(1060, cy[i], 24, ch[i], cm[i]);
+    seg(1186, 664, 391, 44, "CIVIL ACTION NO.");
+    seg(1185, 872, 534, 44, "JURY TRIAL DEMANDED");
+    seg(867, 1141, 283, 42, "COMPLAINT");
+    seg(360, 1244, 1412, 49, "This is an action under Title VII of the Civil Rights Act of 1964");
+    seg(247, 1348, 1527, 51, "as amended and Title I of the Civil Rights Act of 1991 to correct");
+    build(2000, 2590);
+    ASSERT_TEXT("IN THE UNITED STATES DISTRICT COURT\n"
+                "ATLANTA DIVISION\n"
+                "EQUAL EMPLOYMENT\n"
+                "OPPORTUNITY COMMISSION, :\n:\n"
+                "Plaintiff, : CIVIL ACTION NO.\n.\n"
+                "v. .\n.\n"
+                "HIRE DYNAMICS, LLC, : JURY TRIAL DEMANDED\n"
+                "Defendant.\n"
+                "COMPLAINT\n"
+                "This is an action under Title VII of the Civil Rights Act of 1964\n"
+                "as amended and Title I of the Civil Rights Act of 1991 to correct");
 }
 END_TEST
 
@@ -752,9 +831,11 @@ static Suite *layout_suite(void)
     tcase_add_test(tc, two_columns_narrow_gutter);
     tcase_add_test(tc, title_columns_footer);
     tcase_add_test(tc, sidebar_not_merged);
+    tcase_add_test(tc, sidebar_beside_part_of_column);
     tcase_add_test(tc, table_rows);
     tcase_add_test(tc, caption_block);
     tcase_add_test(tc, caption_block_colons);
+    tcase_add_test(tc, caption_block_sparse_colons);
     tcase_add_test(tc, line_numbers_join);
     tcase_add_test(tc, transcript_2x2);
     tcase_add_test(tc, three_columns);

@@ -94,7 +94,7 @@ static void expect_page(const char *stem, double max)
 
 static const char *const batch_files[] = {
     "clean_g4.tif", "grey8.png", "rgb.jpg", "grey16.png",
-    "rotated.png",  "twocol.png", "table.png",
+    "rotated.png",  "upside_down.png", "twocol.png", "table.png",
 };
 #define N_BATCH (sizeof batch_files / sizeof batch_files[0])
 
@@ -169,6 +169,9 @@ START_TEST(grey16_png) { expect_page("grey16", CER_CLEAN); }
 END_TEST
 
 START_TEST(rotated_page) { expect_page("rotated", CER_ROTATED); }
+END_TEST
+
+START_TEST(upside_down_page) { expect_page("upside_down", CER_ROTATED); }
 END_TEST
 
 /* (f) Column 1's last line comes before column 2's first line; then the
@@ -524,6 +527,7 @@ int main(void)
         tcase_add_test(tc, rgb_jpeg);
         tcase_add_test(tc, grey16_png);
         tcase_add_test(tc, rotated_page);
+        tcase_add_test(tc, upside_down_page);
         tcase_add_test(tc, two_columns);
         tcase_add_test(tc, table_rows);
         tcase_add_test(tc, from_stdin);

@@ -10,6 +10,7 @@ Writes into OUTDIR, deterministically (the same bytes on every run):
   rgb.jpg          (c) RGB JPEG, quality 90, on a cream background
   grey16.png       (d) 16-bit grey PNG (levels that are not v * 257, so a
                        decoder that keeps the low byte reads noise)
+  upside_down.png  (e2) 8-bit grey page turned 180 degrees
   rotated.png      (e) 8-bit grey page turned 90 degrees clockwise (fed
                        sideways); its GT is the upright text
   twocol.png       (f) two columns with aligned baselines
@@ -533,6 +534,13 @@ def main():
     write_gt(os.path.join(out, 'rotated.txt'), [gt])
     manifest.append(('rotated', 'rotated.png', 1,
                      'grey PNG turned 90 degrees clockwise, DejaVu Serif 11 pt'))
+
+    # (e2) upside down (a sheet fed the wrong way round)
+    g, gt = prose_page(RAILWAY, 'liberation', 11, 307)
+    cv2.imwrite(os.path.join(out, 'upside_down.png'), cv2.rotate(g, cv2.ROTATE_180))
+    write_gt(os.path.join(out, 'upside_down.txt'), [gt])
+    manifest.append(('upside_down', 'upside_down.png', 1,
+                     'grey PNG turned 180 degrees, Liberation Serif 11 pt'))
 
     # (f) two columns
     g, gt, order = twocol_page()
