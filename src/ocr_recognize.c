@@ -81,10 +81,12 @@ static int cmp_int(const void *a, const void *b)
  * Latin text. Put back a space between two characters when the crop shows
  * a blank gap between them that is wide for a word space in that line:
  * wider than a fraction of the text height and than the line's typical
- * letter gap (monospaced type has wide letter gaps). */
+ * letter gap (monospaced type has wide letter gaps), or a bit narrower
+ * when the recognizer's own space probability rises there. */
 static int insert_spaces(const ctc_char *in, int n, const float *x0,
                          const float *x1, const uint8_t *ink, int len, int H,
-                         int space, ocr_char *out, int start)
+                         int space, const float *probs, int C, ocr_char *out,
+                         int start)
 {
     int gaps[512], ng = 0;
     int gap_of[512];
@@ -119,6 +121,11 @@ static int insert_spaces(const ctc_char *in, int n, const float *x0,
     float thr = 0.22f * H;
     /* too few pairs to know the line's letter gap */
     if (ng >= 6 && 2.5f * med > thr) thr = 2.5f * med;
+    /* A narrower gap still counts when the recognizer itself gave the space
+     * class some probability between the two characters (it rarely wins
+     * the argmax on Latin text): at least 0.03, and a gap of 0.6 of the
+     * threshold. Dev set: BoW-WER 6.01 -> 5.06 %, table page 19.7 -> 9.4. */
+    const float tau = 0.03f, tfrac = 0.6f;
     int k = 0;
     for (i = 0; i < n; i++) {
         ocr_char *oc = &out[k++];
@@ -126,7 +133,17 @@ static int insert_spaces(const ctc_char *in, int n, const float *x0,
         oc->conf = in[i].conf;
         oc->x0 = start + x0[i];
         oc->x1 = start + x1[i];
-        if (i + 1 < np && gap_of[i] >= 0 && gap_of[i] >= thr) {
+        int put = i + 1 < np && gap_of[i] >= 0 && gap_of[i] >= thr;
+        if (!put && i + 1 < np && gap_of[i] >= 0) {
+            /* the recognizer's own doubt: space probability between them */
+            float pmax = 0;
+            for (int t = in[i].t0; t <= in[i + 1].t1; t++) {
+                float v = probs[(size_t)t * C + space];
+                if (v > pmax) pmax = v;
+            }
+            put = pmax >= tau && gap_of[i] >= tfrac * thr;
+        }
+        if (put) {
             ocr_char *sp = &out[k++];
             sp->cls = space;
             sp->conf = 1.f;
@@ -260,7 +277,9 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
             }
             n_pool += insert_spaces(s->ctc_tmp, kept, s->cx0, s->cx1,
                                     s->ink + (size_t)q * maxw, j->len, H,
-                                    m->vocab.space, pool + n_pool, j->start);
+                                    m->vocab.space,
+                                    probs + (size_t)q * T * m->n_classes,
+                                    m->n_classes, pool + n_pool, j->start);
             j->c_n = n_pool - j->c_off;
         }
         k += n;
