@@ -42,14 +42,15 @@ static docrt_quad sub_quad(const docrt_quad *q, float u0, float u1)
     return r;
 }
 
-/* Which crop columns hold ink, judged in the middle band of the crop (the
- * band above and below may show the neighbouring lines). ink[x] = 1 for
- * ink; all 1 when the crop has no contrast to judge by. */
+/* Which crop columns hold ink, judged without the top and bottom tenth of
+ * the crop (where the neighbouring lines may show). A wider margin hides
+ * the bar of a capital T and splits words there ("T herapeutix"). ink[x] = 1
+ * for ink; all 1 when the crop has no contrast to judge by. */
 static void ink_columns(const uint8_t *crop, int w, int h, int ch,
                         uint8_t *ink)
 {
     int hist[256] = {0}, n = 0;
-    int y0 = h / 5, y1 = h - h / 5;
+    int y0 = h / 10, y1 = h - h / 10;
     for (int y = y0; y < y1; y++)
         for (int x = 0; x < w; x++) {
             const uint8_t *p = crop + ((size_t)y * w + x) * ch;
