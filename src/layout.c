@@ -21,6 +21,7 @@
  * 5. Everything is copied into one allocation that layout_page_release
  *    frees.
  * Thresholds are in h, the median segment height of the page. */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,6 +490,62 @@ static void line_quad(const lay_ctx *c, const lay_tree *t, int r,
     }
 }
 
+static int ends_with(const char *t, const char *set)
+{
+    size_t n = strlen(t);
+    return n && strchr(set, t[n - 1]) != NULL;
+}
+
+/* Two neighbouring words that Latin typography writes as one token: after
+ * an opening bracket or a currency sign, before a closing bracket, and a
+ * '.' or ',' that runs straight on into a letter or digit ("31" ".60",
+ * "ICPT" ".O"). The detector often cuts such tokens into two boxes at a
+ * tabular-figure gap, and the line would read "( TICKER)" or "$31 .60". */
+static int glued(const char *a, const char *b)
+{
+    if (ends_with(a, "([$") || (b[0] && strchr(")]", b[0])))
+        return 1;
+    size_t n = strlen(a);
+    return n && isalnum((unsigned char)a[n - 1]) && (b[0] == '.' || b[0] == ',') &&
+           isalnum((unsigned char)b[1]);
+}
+
+/* Joins glued words in place. Their texts and confidences are adjacent in
+ * the arena (copied in order), so word w's text moves left over the NUL of
+ * word w-1. Returns the new word count. */
+static int glue_words(docrt_word *words, int n)
+{
+    int k = 0;
+    for (int w = 0; w < n; w++) {
+        if (k > 0 && glued(words[k - 1].text, words[w].text)) {
+            docrt_word *a = &words[k - 1];
+            const docrt_word *b = &words[w];
+            size_t la = strlen(a->text), lb = strlen(b->text);
+            char *dst = (char *)a->text + la;
+            memmove(dst, b->text, lb + 1);
+            if (a->char_conf && b->char_conf &&
+                a->char_conf + a->n_chars == b->char_conf)
+                a->n_chars += b->n_chars;
+            else {
+                a->char_conf = NULL;
+                a->n_chars = 0;
+            }
+            a->box.x0 = fminf(a->box.x0, b->box.x0);
+            a->box.y0 = fminf(a->box.y0, b->box.y0);
+            a->box.x1 = fmaxf(a->box.x1, b->box.x1);
+            a->box.y1 = fmaxf(a->box.y1, b->box.y1);
+            a->quad.x[1] = b->quad.x[1];
+            a->quad.y[1] = b->quad.y[1];
+            a->quad.x[2] = b->quad.x[2];
+            a->quad.y[2] = b->quad.y[2];
+            if (b->confidence < a->confidence) a->confidence = b->confidence;
+            continue;
+        }
+        words[k++] = words[w];
+    }
+    return k;
+}
+
 static docrt_status build_output(const lay_ctx *c, const lay_tree *t,
                                  docrt_page *page)
 {
@@ -583,6 +640,10 @@ static docrt_status build_output(const lay_ctx *c, const lay_tree *t,
                     }
                 }
             }
+            ln->n_words = glue_words(ln->words, ln->n_words);
+            wi = (size_t)(ln->words - words) + (size_t)ln->n_words;
+            conf = 0;
+            for (int w = 0; w < ln->n_words; w++) conf += ln->words[w].confidence;
             /* the line's text: its words' copies joined by single spaces */
             char *text = chars;
             for (int w = 0; w < ln->n_words; w++) {

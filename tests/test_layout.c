@@ -207,6 +207,27 @@ START_TEST(same_row_segments_join)
 }
 END_TEST
 
+/* Tokens the detector cut in two at a tabular-figure gap are one word
+ * again; a sentence end keeps its space. */
+START_TEST(split_tokens_glued)
+{
+    seg(100, 100, 20, 30, "(");
+    seg(124, 100, 140, 30, "TICKER)");
+    seg(300, 100, 60, 30, "$31");
+    seg(364, 100, 50, 30, ".60");
+    seg(440, 100, 100, 30, "end.");
+    seg(550, 100, 100, 30, "Next");
+    build(2000, 2600);
+    ASSERT_TEXT("(TICKER) $31.60 end. Next");
+    const docrt_line *l = &P.blocks[0].lines[0];
+    ck_assert_int_eq(l->n_words, 4);
+    ck_assert_str_eq(l->words[1].text, "$31.60");
+    ck_assert_float_eq_tol(l->words[1].box.x0, 300, 0.5);
+    ck_assert_float_eq_tol(l->words[1].box.x1, 414, 0.5);
+    ck_assert(l->confidence <= 1.0f);
+}
+END_TEST
+
 /* ---- columns ---- */
 
 static void two_columns(float x1, float x2, float w, int rows, float y0)
@@ -827,6 +848,7 @@ static Suite *layout_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, single_column_order);
     tcase_add_test(tc, same_row_segments_join);
+    tcase_add_test(tc, split_tokens_glued);
     tcase_add_test(tc, two_columns_aligned);
     tcase_add_test(tc, two_columns_narrow_gutter);
     tcase_add_test(tc, title_columns_footer);
