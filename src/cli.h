@@ -10,25 +10,6 @@
 
 #ifndef DOCRT_VERSION
 #define DOCRT_VERSION "0.1.0"
-/* Shared helpers (cli_util.c). */
-/* "docrt: FILE: reason", without doubling FILE when reason starts with it. */
-void cli_report(const char *file, const char *reason);
-/* "docrt: FILE: " then the formatted reason. */
-void cli_reportf(const char *file, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Whole decimal in [lo, hi]; 0 when not. */
-int cli_parse_int(const char *s, long lo, long hi, long *out);
-/* Matches "--long VALUE", "-s VALUE" and "--long=VALUE": 1 and *val set,
- * 0 when argv[*i] is another option, -1 when the value is missing. */
-int cli_take_value(int argc, char **argv, int *i, const char *lng,
-                   const char *shrt, const char **val);
-double cli_now_ms(void);
-/* mkdir -p; 0 and a reason in err on failure. */
-int cli_make_dirs(const char *dir, char *err, size_t errlen);
-
-int cli_ocr(int argc, char **argv);
-void cli_ocr_usage(FILE *f);
-
 #endif
 
 enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
