@@ -1,9 +1,13 @@
-/* cli_ocr.c - `docrt ocr`: page OCR of image files into txt/JSON/hOCR/ALTO.
+/* cli_ocr.c - `docrt ocr`: page OCR of image files and folder trees into
+ * txt/JSON/hOCR/ALTO. Options are parsed here; archive_inputs.c says which
+ * files to read and archive_run.c reads them (threads, journal, resume).
  *
  * Each input is read page by page; a page that fails is reported (file,
  * page, reason) and left empty in the outputs, and the run goes on. Outputs
  * are written to a temporary name and renamed when the input is done, so an
  * interrupted run never leaves a half-written file under the final name. */
+#include "archive_inputs.h"
+#include "archive_run.h"
 #include "cli.h"
 #include "docrt.h"
 
@@ -19,9 +23,12 @@ void cli_ocr_usage(FILE *f)
     fputs(
 "usage: docrt ocr [OPTIONS] INPUT... [-o OUTDIR]\n"
 "\n"
-"Reads each INPUT (TIFF with all its pages, PNG, JPEG; '-' is stdin) and\n"
-"writes OUTDIR/<input stem>.<ext> for each format. A multi-page TIFF gives\n"
-"one output holding all its pages (txt: separated by form feeds).\n"
+"Reads each INPUT (TIFF with all its pages, PNG, JPEG; '-' is stdin; a\n"
+"folder: every such file under it, recursively) and writes\n"
+"OUTDIR/<name>.<ext> for each format. A file given directly keeps its stem\n"
+"(scan.tif -> OUTDIR/scan.txt); a file found in a folder mirrors its place\n"
+"under that folder (DIR/a/b/scan.tif -> OUTDIR/a/b/scan.txt). A multi-page\n"
+"TIFF gives one output holding all its pages (txt: separated by form feeds).\n"
 "\n"
 "options:\n"
 "  -o, --output DIR        output folder (created; default: .)\n"
@@ -29,10 +36,28 @@ void cli_ocr_usage(FILE *f)
 "                          extensions .txt .json .hocr .xml\n"
 "  -m, --model-dir DIR     model files and descriptions (default: $DOCRT_MODEL_DIR,\n"
 "                          else ./weights)\n"
-"  -t, --threads N         oneDNN threads (default 1)\n"
+"  -j, --jobs N            pages read in parallel by N streams, one file each\n"
+"                          (default: one per core); each stream uses --threads\n"
+"  -t, --threads N         oneDNN threads per stream (default 1)\n"
+"      --files-from LIST   also read the paths listed in LIST, one a line\n"
+"                          ('-': stdin)\n"
+"      --include GLOB      only files whose path under their folder matches\n"
+"                          (repeatable; default: *.tif *.tiff *.png *.jpg *.jpeg)\n"
+"      --exclude GLOB      skip files whose path under their folder matches\n"
+"                          (repeatable)\n"
+"      --shard K/N         only the K-th of N shards (0 <= K < N), by a hash of\n"
+"                          the output name: N machines, one OUTDIR, no overlap\n"
+"      --sidecar           write each output next to its input instead\n"
+"                          (OUTDIR still holds the journal and errors.jsonl)\n"
+"      --jsonl FILE        also one JSON line per page (path, rel, page, width,\n"
+"                          height, rotation, text, confidence); a file's lines\n"
+"                          are together, files in the order they finish\n"
+"      --resume            go on from OUTDIR/.docrt/journal (archive default)\n"
+"      --no-resume         start over: empty the journal, redo every file\n"
+"      --log-json          progress and summary as JSON lines on stderr\n"
 "      --angle-cls         run the 180-degree text line classifier\n"
 "      --no-rotate         do not look for pages turned by 90/180/270 degrees\n"
-"      --overlay           also write OUTDIR/<stem>[-pN].overlay.png with the\n"
+"      --overlay           also write OUTDIR/<name>[-pN].overlay.png with the\n"
 "                          boxes and reading order drawn on the page\n"
 "      --det-buckets LIST  detector input shapes, HxW[,HxW...] (multiples of 32)\n"
 "      --det-max-side N    longest page side in the detector input\n"
@@ -44,11 +69,20 @@ void cli_ocr_usage(FILE *f)
 "      --max-pixels N      refuse pages over N pixels (default A3 at 600 dpi)\n"
 "      --cache-capacity N  oneDNN primitive cache capacity\n"
 "      --timing            per page: decode/detect/recognize/layout times\n"
-"  -q, --quiet             no progress line\n"
+"  -q, --quiet             errors only: no progress line, no summary (in a\n"
+"                          pipe, only errors are printed anyway)\n"
 "  -h, --help              this text\n"
 "\n"
+"Archive mode (an INPUT is a folder, or --files-from, or --resume): progress\n"
+"goes to OUTDIR/.docrt/journal, so the same command after an interruption\n"
+"(even kill -9) skips the files already done, redoes a half-done file, and\n"
+"ends with the outputs an uninterrupted run writes. Every failed file and\n"
+"page is listed in OUTDIR/errors.jsonl ({\"path\", \"page\" (null: the whole\n"
+"file), \"reason\"}, sorted), as well as on stderr.\n"
+"\n"
 "exit status: 0 every page read, 1 some input or page failed (the others\n"
-"are still written), 2 usage error.\n", f);
+"are still written), 2 usage error or fatal error (the models cannot be\n"
+"loaded, OUTDIR cannot be written).\n", f);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -106,188 +140,11 @@ static int parse_widths(const char *s, docrt_model_params *mp)
     return n > 0;
 }
 
-/* "dir/name.tif" -> "name"; "-" -> "stdin". */
-static void stem_of(const char *path, char *dst, size_t n)
+static void report_select(void *ctx, const char *path, const char *reason)
 {
-    if (strcmp(path, "-") == 0) { snprintf(dst, n, "stdin"); return; }
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s", b);
-    char *dot = strrchr(tmp, '.');
-    if (dot && dot != tmp) *dot = 0;
-    cli_sanitize_name(tmp, dst, n);
-}
-
-static docrt_status read_stdin(void **data, size_t *len)
-{
-    size_t cap = 1 << 20, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) return DOCRT_ERR_NOMEM;
-    for (;;) {
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) { free(buf); return DOCRT_ERR_NOMEM; }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, stdin);
-        n += r;
-        if (r == 0) break;
-    }
-    if (ferror(stdin)) { free(buf); return DOCRT_ERR_IO; }
-    *data = buf;
-    *len = n;
-    return DOCRT_OK;
-}
-
-typedef struct {
-    const char *outdir;
-    int formats, overlay, timing, progress;
-    docrt_image_limits lim;
-    docrt_ocr_params op;
-} run_opts;
-
-enum { N_FORMATS = 4 };
-static const docrt_format all_formats[N_FORMATS] = {
-    DOCRT_FORMAT_TXT, DOCRT_FORMAT_JSON, DOCRT_FORMAT_HOCR, DOCRT_FORMAT_ALTO};
-
-/* OCR one input into its outputs. Returns 0 when every page was read. */
-static int process_input(docrt_stream *st, const char *input,
-                         const run_opts *o, int idx, int n_inputs)
-{
-    char err[1024] = "", stem[256];
-    stem_of(input, stem, sizeof stem);
-    docrt_document *doc = NULL;
-    docrt_status s;
-    double t0 = cli_now_ms();
-    if (strcmp(input, "-") == 0) {
-        void *data = NULL;
-        size_t len = 0;
-        s = read_stdin(&data, &len);
-        if (s == DOCRT_OK)
-            s = docrt_document_open_memory(data, len, "-", &o->lim, &doc, err,
-                                           sizeof err);
-        else
-            snprintf(err, sizeof err, "-: cannot read stdin: %s",
-                     docrt_status_str(s));
-        free(data);
-    } else {
-        s = docrt_document_open(input, &o->lim, &doc, err, sizeof err);
-    }
-    if (s != DOCRT_OK) {
-        cli_report(input, err[0] ? err : docrt_status_str(s));
-        return 1;
-    }
-    double open_ms = cli_now_ms() - t0;
-
-    FILE *files[N_FORMATS] = {0};
-    docrt_writer *writers[N_FORMATS] = {0};
-    char paths[N_FORMATS][4096], tmps[N_FORMATS][4200];
-    int failed = 0;
-    for (int f = 0; f < N_FORMATS; f++) {
-        if (!(o->formats & all_formats[f])) continue;
-        int n1 = snprintf(paths[f], sizeof paths[f], "%s/%s.%s", o->outdir,
-                          stem, docrt_format_ext(all_formats[f]));
-        int n2 = snprintf(tmps[f], sizeof tmps[f], "%s.tmp%ld", paths[f],
-                          (long)getpid());
-        if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof paths[f] ||
-            (size_t)n2 >= sizeof tmps[f]) {
-            cli_reportf(input, "output path too long");
-            failed = 1;
-            goto done;
-        }
-        files[f] = fopen(tmps[f], "wb");
-        if (!files[f] ||
-            docrt_writer_open(files[f], all_formats[f], input, &writers[f])) {
-            cli_reportf(input, "cannot write %s: %s", tmps[f], strerror(errno));
-            failed = 1;
-            goto done;
-        }
-    }
-
-    int n_pages = docrt_document_n_pages(doc);
-    for (int pg = 0; pg < n_pages; pg++) {
-        docrt_image img;
-        memset(&img, 0, sizeof img);
-        double td = cli_now_ms();
-        s = docrt_document_read_page(doc, pg, &img, err, sizeof err);
-        double decode_ms = cli_now_ms() - td + (pg == 0 ? open_ms : 0);
-        docrt_page page;
-        memset(&page, 0, sizeof page);
-        page.page_index = pg;
-        if (s != DOCRT_OK) {
-            cli_report(input, err[0] ? err : docrt_status_str(s));
-            failed = 1;
-        } else {
-            docrt_ocr_params op = o->op;
-            op.source_name = input;
-            op.page_index = pg;
-            const docrt_page *res = NULL;
-            s = docrt_ocr_image(st, &img, &op, &res);
-            if (s != DOCRT_OK) {
-                cli_report(input, docrt_stream_error(st));
-                failed = 1;
-                page.width = img.width;
-                page.height = img.height;
-            } else {
-                page = *res;
-                page.timing.decode_ms = decode_ms;
-                if (o->overlay) {
-                    char ov[4200];
-                    int n = n_pages > 1
-                        ? snprintf(ov, sizeof ov, "%s/%s-p%d.overlay.png",
-                                   o->outdir, stem, pg + 1)
-                        : snprintf(ov, sizeof ov, "%s/%s.overlay.png",
-                                   o->outdir, stem);
-                    if (n < 0 || (size_t)n >= sizeof ov) {
-                        cli_reportf(input, "overlay path too long");
-                        failed = 1;
-                    } else if (docrt_overlay_write_png(&img, &page, ov, err,
-                                                       sizeof err)) {
-                        cli_report(input, err);
-                        failed = 1;
-                    }
-                }
-                if (o->timing)
-                    fprintf(stderr,
-                            "docrt: %s: page %d: %dx%d decode %.0f ms, detect "
-                            "%.0f ms, recognize %.0f ms, layout %.1f ms, %d "
-                            "boxes, %d batches, rotation %d\n",
-                            input, pg + 1, img.width, img.height, decode_ms,
-                            page.timing.detect_ms, page.timing.recognize_ms,
-                            page.timing.layout_ms, page.timing.n_boxes,
-                            page.timing.n_rec_batches, page.rotation);
-            }
-        }
-        for (int f = 0; f < N_FORMATS; f++)
-            if (writers[f] && docrt_writer_add_page(writers[f], &page)) {
-                cli_reportf(input, "writing %s failed", tmps[f]);
-                failed = 1;
-            }
-        docrt_image_free(&img);
-        if (o->progress)
-            fprintf(stderr, "\rdocrt: file %d/%d page %d/%d", idx + 1,
-                    n_inputs, pg + 1, n_pages);
-    }
-done:
-    for (int f = 0; f < N_FORMATS; f++) {
-        if (writers[f] && docrt_writer_close(writers[f])) {
-            cli_reportf(input, "writing %s failed", tmps[f]);
-            failed = 1;
-        }
-        if (files[f]) {
-            if (fclose(files[f]) != 0) failed = 1;
-            if (rename(tmps[f], paths[f]) != 0) {
-                cli_reportf(input, "cannot rename %s to %s: %s", tmps[f],
-                            paths[f], strerror(errno));
-                unlink(tmps[f]);
-                failed = 1;
-            }
-        }
-    }
-    docrt_document_close(doc);
-    return failed;
+    int *n = ctx;
+    (*n)++;
+    cli_report(path, reason);
 }
 
 int cli_ocr(int argc, char **argv)
@@ -295,16 +152,29 @@ int cli_ocr(int argc, char **argv)
     docrt_model_params mp = docrt_model_default_params();
     const char *env_dir = getenv("DOCRT_MODEL_DIR");
     if (env_dir && *env_dir) mp.model_dir = env_dir;
-    run_opts o;
+    archive_opts o;
     memset(&o, 0, sizeof o);
     o.outdir = ".";
     o.formats = DOCRT_FORMAT_TXT;
     o.lim = docrt_image_default_limits();
     o.op = docrt_ocr_default_params();
     o.op.angle_cls = 0;
-    int quiet = 0;
+    o.resume = 1;
+    int quiet = 0, threads_set = 0, resume_set = 0;
+    long jobs = 0;
+    archive_select sel;
+    memset(&sel, 0, sizeof sel);
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    if (!inputs) return CLI_ERR;
+    const char **incl = calloc((size_t)argc + 1, sizeof *incl);
+    const char **excl = calloc((size_t)argc + 1, sizeof *excl);
+    archive_input *in = NULL;
+    int n_in = 0;
+    if (!inputs || !incl || !excl) {
+        free(inputs);
+        free(incl);
+        free(excl);
+        return CLI_USAGE;
+    }
     int n_inputs = 0, rc = CLI_OK;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
@@ -312,8 +182,7 @@ int cli_ocr(int argc, char **argv)
         long lv;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             cli_ocr_usage(stdout);
-            free(inputs);
-            return CLI_OK;
+            goto out;
         } else if (strcmp(a, "--") == 0) {
             while (++i < argc) inputs[n_inputs++] = argv[i];
         } else if ((r = cli_take_value(argc, argv, &i, "--output", "-o", &val))) {
@@ -330,6 +199,40 @@ int cli_ocr(int argc, char **argv)
             if (r < 0) goto missing;
             if (!cli_parse_int(val, 1, 1024, &lv)) { rc = usage_error("bad thread count '%s'", val); goto out; }
             mp.n_threads = (int)lv;
+            threads_set = 1;
+        } else if ((r = cli_take_value(argc, argv, &i, "--jobs", "-j", &val))) {
+            if (r < 0) goto missing;
+            if (!cli_parse_int(val, 1, 1024, &jobs)) { rc = usage_error("bad job count '%s' (1..1024)", val); goto out; }
+        } else if ((r = cli_take_value(argc, argv, &i, "--files-from", NULL, &val))) {
+            if (r < 0) goto missing;
+            sel.files_from = val;
+        } else if ((r = cli_take_value(argc, argv, &i, "--include", NULL, &val))) {
+            if (r < 0) goto missing;
+            incl[sel.n_include++] = val;
+        } else if ((r = cli_take_value(argc, argv, &i, "--exclude", NULL, &val))) {
+            if (r < 0) goto missing;
+            excl[sel.n_exclude++] = val;
+        } else if ((r = cli_take_value(argc, argv, &i, "--shard", NULL, &val))) {
+            if (r < 0) goto missing;
+            int k = -1, nn = -1, used = 0;
+            if (sscanf(val, "%d/%d%n", &k, &nn, &used) != 2 || val[used] ||
+                nn < 1 || k < 0 || k >= nn)
+                { rc = usage_error("bad shard '%s' (K/N, 0 <= K < N)", val); goto out; }
+            sel.shard_k = k;
+            sel.shard_n = nn;
+        } else if ((r = cli_take_value(argc, argv, &i, "--jsonl", NULL, &val))) {
+            if (r < 0) goto missing;
+            o.jsonl = val;
+        } else if (strcmp(a, "--sidecar") == 0) {
+            o.sidecar = 1;
+        } else if (strcmp(a, "--resume") == 0) {
+            o.resume = 1;
+            resume_set = 1;
+        } else if (strcmp(a, "--no-resume") == 0) {
+            o.resume = 0;
+            resume_set = 1;
+        } else if (strcmp(a, "--log-json") == 0) {
+            o.log_json = 1;
         } else if (strcmp(a, "--angle-cls") == 0) {
             mp.angle_cls = 1;
             o.op.angle_cls = 1;
@@ -383,42 +286,87 @@ missing:
         rc = usage_error("option '%s' needs a value", a);
         goto out;
     }
-    if (n_inputs == 0) { rc = usage_error("%s", "no input files"); goto out; }
+    if (n_inputs == 0 && !sel.files_from) { rc = usage_error("%s", "no input files"); goto out; }
+
+    /* Archive mode: a folder, a manifest, or --resume asked for. A plain
+     * list of files keeps the old behaviour: no journal, every file redone. */
+    o.archive = sel.files_from != NULL || resume_set;
+    for (int i = 0; i < n_inputs && !o.archive; i++) {
+        struct stat sb;
+        if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &sb) == 0 &&
+            S_ISDIR(sb.st_mode))
+            o.archive = 1;
+    }
 
     char err[1024];
-    if (!cli_make_dirs(o.outdir, err, sizeof err)) {
-        cli_report(o.outdir, err);
-        rc = CLI_ERR;
+    if (!cli_make_dirs(o.outdir, err, sizeof err) ||
+        access(o.outdir, W_OK) != 0) {
+        if (!err[0] || access(o.outdir, F_OK) == 0)
+            snprintf(err, sizeof err, "cannot write there: %s", strerror(errno));
+        fprintf(stderr, "docrt: %s: output folder: %s\n", o.outdir, err);
+        rc = CLI_USAGE;
         goto out;
     }
+
+    sel.roots = inputs;
+    sel.n_roots = n_inputs;
+    sel.include = incl;
+    sel.exclude = excl;
+    int n_missing = 0;
+    docrt_status s = archive_collect(&sel, &in, &n_in, report_select, &n_missing);
+    if (s != DOCRT_OK) {
+        if (s == DOCRT_ERR_ARG)
+            rc = usage_error("%s", "bad selection (--shard K/N needs K < N)");
+        else {
+            fprintf(stderr, "docrt: %s: cannot read the list of files: %s\n",
+                    sel.files_from ? sel.files_from : "(inputs)",
+                    docrt_status_str(s));
+            rc = CLI_USAGE;
+        }
+        goto out;
+    }
+
+    /* A folder with nothing docrt reads is an error, as a missing file is. */
+    for (int i = 0; i < n_inputs; i++) {
+        struct stat sb;
+        if (strcmp(inputs[i], "-") == 0 || stat(inputs[i], &sb) != 0 ||
+            !S_ISDIR(sb.st_mode))
+            continue;
+        size_t rl = strlen(inputs[i]);
+        int any = 0;
+        for (int k = 0; k < n_in && !any; k++)
+            any = strncmp(in[k].path, inputs[i], rl) == 0 &&
+                  (in[k].path[rl] == '/' || inputs[i][rl - 1] == '/');
+        if (!any) {
+            cli_report(inputs[i], "a folder with no image files docrt reads "
+                                  "(TIFF, PNG, JPEG) selected");
+            n_missing++;
+        }
+    }
+
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o.jobs = (int)(jobs > 0 ? jobs : ncpu > 0 ? ncpu : 1);
+    if (o.jobs > n_in) o.jobs = n_in > 0 ? n_in : 1;
+    if (!threads_set) mp.n_threads = 1; /* per stream: jobs share the cores */
+    o.quiet = quiet;
+    o.progress = !quiet && !o.timing && !o.log_json && isatty(2);
+
     docrt_model *model = NULL;
-    docrt_stream *st = NULL;
-    docrt_status s = docrt_model_load(&mp, &model, err, sizeof err);
+    err[0] = '\0';
+    s = docrt_model_load(&mp, &model, err, sizeof err);
     if (s != DOCRT_OK) {
         fprintf(stderr, "docrt: cannot load the models: %s\n",
                 err[0] ? err : docrt_status_str(s));
-        rc = CLI_ERR;
+        rc = CLI_USAGE;
         goto out;
     }
-    if ((s = docrt_stream_create(model, &st)) != DOCRT_OK) {
-        fprintf(stderr, "docrt: cannot create a stream: %s\n",
-                docrt_status_str(s));
-        docrt_model_free(model);
-        rc = CLI_ERR;
-        goto out;
-    }
-    o.progress = !quiet && !o.timing && isatty(2);
-    int n_failed = 0;
-    for (int i = 0; i < n_inputs; i++)
-        n_failed += process_input(st, inputs[i], &o, i, n_inputs);
-    if (o.progress) fputc('\n', stderr);
-    if (n_failed)
-        fprintf(stderr, "docrt: %d of %d input%s had errors\n", n_failed,
-                n_inputs, n_inputs == 1 ? "" : "s");
-    docrt_stream_free(st);
+    rc = archive_run(model, in, n_in, &o);
+    if (rc == CLI_OK && n_missing) rc = CLI_ERR;
     docrt_model_free(model);
-    rc = n_failed ? CLI_ERR : CLI_OK;
 out:
+    archive_inputs_free(in, n_in);
     free(inputs);
+    free(incl);
+    free(excl);
     return rc;
 }

@@ -61,3 +61,5 @@ docrt_test_props(test_ocr_pages FIXTURES_REQUIRED ocr_pages LABELS "model" TIMEO
 docrt_test_props(test_ocr_bad_input FIXTURES_REQUIRED ocr_pages LABELS "model" TIMEOUT 300)
 docrt_test_props(test_image LABELS "unit" TIMEOUT 300)
 docrt_test_props(test_overlay LABELS "unit" TIMEOUT 60)
+docrt_test_props(test_archive_inputs LABELS "unit" TIMEOUT 60)
+docrt_test_props(test_archive LABELS "model" TIMEOUT 600)
