@@ -72,8 +72,14 @@ rows = [(float(r["seconds"]), int(r["rss_kb"]), int(r["pages_done"]))
         for r in csv.DictReader(open(f"{out}/rss.tsv"), delimiter="\t") if int(r["rss_kb"]) > 0]
 t = np.array([r[0] for r in rows]); rss = np.array([r[1] for r in rows]) / 1024; pg = np.array([r[2] for r in rows])
 wall = t[-1] if len(t) else 0
-done = pg.max() if len(pg) else 0
-after = rss[pg >= 100]
+try:
+    done = sum(1 for _ in open(f"{out}/pages.jsonl"))
+except OSError:
+    done = pg.max() if len(pg) else 0
+# steady state: from page 100 on, while pages are still being read (the
+# samples after the last page show the model being freed at exit)
+running = pg < (pg.max() if len(pg) else 0)
+after = rss[(pg >= 100) & running]
 base = after[0] if len(after) else float("nan")
 dev = (np.abs(after - base).max() / base * 100) if len(after) else float("nan")
 lines = [f"jobs {jobs}, exit {rc}", f"pages {done}, wall {wall:.0f} s, {done / max(wall, 1e-9):.3f} pages/s",
