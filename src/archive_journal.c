@@ -214,7 +214,39 @@ typedef struct {
     char *path;
     long page; /* 0: the whole file */
     char *line;
+    size_t seq;  /* line number in the journal */
+    int missing; /* not collected (missing root or manifest entry...) */
 } err_rec;
+
+typedef struct {
+    char *path;
+    size_t seq;
+} done_rec;
+
+static int cmp_done(const void *a, const void *b)
+{
+    const done_rec *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* A "missing" line is stale once a later "done" line has the same path
+ * (the file turned up and was read). */
+static int missing_stale(const err_rec *r, const done_rec *d, size_t nd)
+{
+    size_t lo = 0, hi = nd;
+    while (lo < hi) { /* first done_rec with path > r->path */
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(d[mid].path, r->path) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && !strcmp(d[lo - 1].path, r->path) &&
+           d[lo - 1].seq > r->seq;
+}
 
 static int cmp_err(const void *a, const void *b)
 {
@@ -241,8 +273,9 @@ int journal_write_errors(journal *j, const char *outdir, char *err,
         return -1;
     }
     err_rec *recs = NULL;
-    size_t nr = 0, cap = 0;
-    for (char *l = all; *l;) {
+    done_rec *dones = NULL;
+    size_t nr = 0, cap = 0, nd = 0, dcap = 0, seq = 0;
+    for (char *l = all; *l; seq++) {
         char *e = strchr(l, '\n');
         if (!e)
             break;
@@ -254,6 +287,20 @@ int journal_write_errors(journal *j, const char *outdir, char *err,
         const char *path = json_string_value(json_object_get(o, "path"));
         const char *reason = json_string_value(json_object_get(o, "reason"));
         json_t *pg = json_object_get(o, "page");
+        if (path && json_is_integer(json_object_get(o, "done"))) {
+            if (nd == dcap) {
+                size_t nc = dcap ? 2 * dcap : 16;
+                done_rec *nv = realloc(dones, nc * sizeof *nv);
+                if (nv) {
+                    dones = nv;
+                    dcap = nc;
+                }
+            }
+            if (nd < dcap && (dones[nd].path = strdup(path))) {
+                dones[nd].seq = seq;
+                nd++;
+            }
+        }
         if (path && reason && json_is_integer(pg)) {
             long page = (long)json_integer_value(pg);
             json_t *r = json_object();
@@ -276,6 +323,9 @@ int journal_write_errors(journal *j, const char *outdir, char *err,
                 recs[nr].path = strdup(path);
                 recs[nr].page = page;
                 recs[nr].line = line;
+                recs[nr].seq = seq;
+                recs[nr].missing =
+                    json_is_true(json_object_get(o, "missing"));
                 if (recs[nr].path)
                     nr++;
                 else
@@ -285,6 +335,8 @@ int journal_write_errors(journal *j, const char *outdir, char *err,
         json_decref(o);
     }
     free(all);
+    if (nd)
+        qsort(dones, nd, sizeof *dones, cmp_done);
     if (nr)
         qsort(recs, nr, sizeof *recs, cmp_err);
     size_t pn = strlen(outdir) + 64;
@@ -302,11 +354,15 @@ int journal_write_errors(journal *j, const char *outdir, char *err,
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }
+    const err_rec *last = NULL;
     for (size_t i = 0; i < nr; i++) {
         /* The same page twice (two shards, same input): write it once. */
-        if (i && recs[i].page == recs[i - 1].page &&
-            !strcmp(recs[i].path, recs[i - 1].path))
+        if (recs[i].missing && missing_stale(&recs[i], dones, nd))
             continue;
+        if (last && recs[i].page == last->page &&
+            !strcmp(recs[i].path, last->path))
+            continue;
+        last = &recs[i];
         fputs(recs[i].line, f);
         fputc('\n', f);
     }
@@ -324,6 +380,9 @@ out:
         free(recs[i].line);
     }
     free(recs);
+    for (size_t i = 0; i < nd; i++)
+        free(dones[i].path);
+    free(dones);
     free(final);
     free(tmp);
     flock(j->fd, LOCK_UN);

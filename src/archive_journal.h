@@ -1,7 +1,10 @@
 /* archive_journal.h - the progress journal of an archive run
  * (OUTDIR/.docrt/journal): append-only, one compact JSON line per finished
  * page ({"rel","page"[,"path","reason"]}) and per finished file
- * ({"rel","done":pages,"failed":n}); page 0 is an error of the whole file.
+ * ({"rel","path","done":pages,"failed":n}); page 0 is an error of the whole
+ * file. An input that could not be collected (missing root or manifest
+ * entry) is a line {"path","page":0,"reason","missing":true}, without rel;
+ * errors.jsonl leaves it out once a later "done" line has its path.
  * Lines are written with one write(2) on an O_APPEND descriptor under an
  * flock, so shards sharing an OUTDIR may append at the same time. */
 #ifndef DOCRT_ARCHIVE_JOURNAL_H

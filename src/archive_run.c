@@ -37,6 +37,7 @@ typedef struct {
     pthread_mutex_t mu; /* next, counters, stderr, jsonl */
     int next;
     int files_done, pages_done, files_failed, pages_failed, skipped;
+    int files_unwritten; /* outputs not written (disk full...): redo */
     int fatal;
     double t0, last_progress;
 } run_ctx;
@@ -173,6 +174,7 @@ static void jr_done(run_ctx *c, int idx, int pages, int failed)
         return;
     json_t *o = json_object();
     json_object_set_new(o, "rel", json_string(c->in[idx].rel));
+    json_object_set_new(o, "path", json_string(c->in[idx].path));
     json_object_set_new(o, "done", json_integer(pages));
     json_object_set_new(o, "failed", json_integer(failed));
     jr_line(c, o, 1);
@@ -288,9 +290,12 @@ static void append_text(char **buf, size_t *len, size_t *cap, const char *s)
     (*buf)[*len] = '\0';
 }
 
-/* OCR one input into its outputs; returns the number of failures (0: every
- * page read). *n_pages gets the page count. */
-static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages)
+/* OCR one input into its outputs; returns the number of failures of the
+ * input (0: every page read). *n_pages gets the page count; *out_failed is
+ * set when an output could not be written (none of the input's outputs is
+ * then put in place, and the input must not be journaled as done). */
+static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages,
+                         int *out_failed)
 {
     const archive_opts *o = c->o;
     const archive_input *in = &c->in[idx];
@@ -299,6 +304,7 @@ static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages)
     docrt_document *doc = NULL;
     docrt_status s;
     *n_pages = 0;
+    *out_failed = 0;
     if (!archive_output_base(o, in, base, sizeof base)) {
         report(c, input, "output path too long");
         jr_page(c, idx, 0, "output path too long");
@@ -329,6 +335,8 @@ static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages)
 
     FILE *files[N_FORMATS] = {0};
     docrt_writer *writers[N_FORMATS] = {0};
+    int werr[N_FORMATS] = {0}; /* errno of an output's first write error */
+    int discard = 0; /* an input error before any page: no outputs */
     char paths[N_FORMATS][4200], tmps[N_FORMATS][4300];
     char *jl = NULL;
     size_t jl_len = 0, jl_cap = 0;
@@ -336,8 +344,7 @@ static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages)
     *n_pages = np;
     if (!make_parent(base, err, sizeof err)) {
         report(c, input, err);
-        jr_page(c, idx, 0, err);
-        failed = 1;
+        *out_failed = 1;
         goto done;
     }
     for (int f = 0; f < N_FORMATS; f++) {
@@ -352,16 +359,18 @@ static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages)
             report(c, input, "output path too long");
             jr_page(c, idx, 0, "output path too long");
             failed = 1;
+            discard = 1;
             goto done;
         }
         files[f] = fopen(tmps[f], "wb");
         if (!files[f] ||
             docrt_writer_open(files[f], all_formats[f], input, &writers[f])) {
-            errf(err, sizeof err, "cannot write %s: %s", tmps[f],
-                     strerror(errno));
+            errf(err, sizeof err, "cannot write %s: %s", paths[f],
+                 strerror(errno));
             report(c, input, err);
-            jr_page(c, idx, 0, err);
-            failed = 1;
+            if (files[f])
+                unlink(tmps[f]);
+            *out_failed = 1;
             goto done;
         }
     }
@@ -438,13 +447,15 @@ static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages)
             report(c, input, why);
             failed++;
         }
+        /* A write error is no fault of the input: it is reported once per
+         * output at the end, not journaled, and the file is not marked done
+         * (so the next run redoes it). */
         for (int f = 0; f < N_FORMATS; f++)
-            if (writers[f] && docrt_writer_add_page(writers[f], &page)) {
-                errf(err, sizeof err, "writing %s failed", tmps[f]);
-                report(c, input, err);
-                if (!why)
-                    why = "cannot write the outputs";
-                failed++;
+            if (writers[f] && !werr[f]) {
+                errno = 0;
+                if (docrt_writer_add_page(writers[f], &page) != DOCRT_OK ||
+                    ferror(files[f]))
+                    werr[f] = errno ? errno : EIO;
             }
         docrt_image_free(&img);
         jr_page(c, idx, pg + 1, why);
@@ -457,33 +468,51 @@ static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages)
         pthread_mutex_unlock(&c->mu);
     }
 done:
+    /* Every output is finished and synced under its temporary name first;
+     * only when all of them were written are they renamed into place, so a
+     * final name never holds a partial file. */
     for (int f = 0; f < N_FORMATS; f++) {
-        if (writers[f] && docrt_writer_close(writers[f])) {
-            errf(err, sizeof err, "writing %s failed", tmps[f]);
-            report(c, input, err);
-            failed++;
+        if (writers[f]) {
+            errno = 0;
+            if (docrt_writer_close(writers[f]) != DOCRT_OK && !werr[f])
+                werr[f] = errno ? errno : EIO;
         }
         if (files[f]) {
-            int bad = fflush(files[f]) != 0 || fdatasync(fileno(files[f]));
-            bad |= fclose(files[f]) != 0;
-            if (bad || c->fatal) {
-                if (bad) {
-                    errf(err, sizeof err, "cannot write %s", tmps[f]);
-                    report(c, input, err);
-                    failed++;
-                }
-                unlink(tmps[f]);
-            } else if (rename(tmps[f], paths[f]) != 0) {
-                errf(err, sizeof err, "cannot rename %s to %s: %s",
-                         tmps[f], paths[f], strerror(errno));
-                report(c, input, err);
-                unlink(tmps[f]);
-                failed++;
+            errno = 0;
+            if (fflush(files[f]) != 0 || fdatasync(fileno(files[f])) != 0) {
+                if (!werr[f])
+                    werr[f] = errno ? errno : EIO;
             }
+            errno = 0;
+            if (fclose(files[f]) != 0 && !werr[f])
+                werr[f] = errno ? errno : EIO;
         }
     }
+    int out_bad = *out_failed || discard;
+    for (int f = 0; f < N_FORMATS; f++)
+        if (files[f] && werr[f]) {
+            errf(err, sizeof err, "cannot write %s: %s", paths[f],
+                 strerror(werr[f]));
+            report(c, input, err);
+            out_bad = 1;
+        }
+    for (int f = 0; f < N_FORMATS; f++) {
+        if (!files[f])
+            continue;
+        if (out_bad || c->fatal) {
+            unlink(tmps[f]);
+        } else if (rename(tmps[f], paths[f]) != 0) {
+            errf(err, sizeof err, "cannot rename %s to %s: %s", tmps[f],
+                 paths[f], strerror(errno));
+            report(c, input, err);
+            unlink(tmps[f]);
+            out_bad = 1;
+        }
+    }
+    if (out_bad && !discard)
+        *out_failed = 1;
     docrt_document_close(doc);
-    if (jl && c->jsonl && !c->fatal) {
+    if (jl && c->jsonl && !c->fatal && !out_bad) {
         pthread_mutex_lock(&c->mu);
         if (fwrite(jl, 1, jl_len, c->jsonl) != jl_len ||
             fflush(c->jsonl) != 0) {
@@ -541,15 +570,18 @@ static void *worker(void *arg)
             pthread_mutex_unlock(&c->mu);
             continue;
         }
-        int pages = 0;
-        int failed = process_input(c, st, idx, &pages);
+        int pages = 0, out_failed = 0;
+        int failed = process_input(c, st, idx, &pages, &out_failed);
         if (c->fatal)
             break;
-        jr_done(c, idx, pages, failed);
+        if (!out_failed)
+            jr_done(c, idx, pages, failed);
         pthread_mutex_lock(&c->mu);
         c->files_done++;
-        if (failed)
+        if (failed || out_failed)
             c->files_failed++;
+        if (out_failed)
+            c->files_unwritten++;
         if (c->o->progress || c->o->log_json)
             draw_progress(c, c->o->log_json);
         pthread_mutex_unlock(&c->mu);
@@ -735,6 +767,21 @@ int archive_run(const docrt_model *model, const archive_input *in, int n,
             goto out;
         }
     }
+    /* Inputs that could not be collected: a journal line each (no rel, so
+     * no input's state; "missing" so that a later "done" of the same path
+     * drops it from errors.jsonl). */
+    for (int i = 0; o->archive && i < o->n_problems && !c.fatal; i++) {
+        json_t *pj = json_object();
+        json_object_set_new(pj, "path", json_string(o->problems[i].path));
+        json_object_set_new(pj, "page", json_integer(0));
+        json_object_set_new(pj, "reason", json_string(o->problems[i].reason));
+        json_object_set_new(pj, "missing", json_true());
+        jr_line(&c, pj, i == o->n_problems - 1);
+    }
+    if (c.fatal) {
+        rc = CLI_USAGE;
+        goto out;
+    }
     if (o->jsonl) {
         if (o->archive && o->resume && filter_jsonl(&c, err, sizeof err)) {
             fprintf(stderr, "docrt: %s: %s\n", o->jsonl, err);
@@ -791,6 +838,11 @@ int archive_run(const docrt_model *model, const archive_input *in, int n,
     if (c.files_failed && !o->log_json)
         fprintf(stderr, "docrt: %d of %d input%s had errors\n",
                 c.files_failed, n, n == 1 ? "" : "s");
+    if (c.files_unwritten)
+        fprintf(stderr,
+                "docrt: the outputs of %d input%s could not be written; the "
+                "same command again finishes them\n",
+                c.files_unwritten, c.files_unwritten == 1 ? "" : "s");
     if (o->log_json)
         fprintf(stderr,
                 "{\"event\":\"summary\",\"files\":%d,\"files_skipped\":%d,"

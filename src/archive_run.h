@@ -11,6 +11,13 @@
 #include "archive_inputs.h"
 #include "docrt.h"
 
+/* An input that could not even be collected (a missing root or manifest
+ * entry, an unreadable folder...): listed in errors.jsonl with page null. */
+typedef struct {
+    char *path;
+    char *reason;
+} archive_problem;
+
 typedef struct {
     const char *outdir;  /* outputs (mirroring rel), journal, errors.jsonl */
     int sidecar;         /* outputs next to each input instead of in outdir */
@@ -23,6 +30,9 @@ typedef struct {
     int progress;        /* one-line progress bar on stderr (a terminal) */
     int log_json;        /* JSON progress lines on stderr */
     const char *jsonl;   /* one JSON line per page, or NULL */
+    const archive_problem *problems; /* archive: journaled, so that
+                                      * errors.jsonl keeps them */
+    int n_problems;
     docrt_image_limits lim;
     docrt_ocr_params op;
 } archive_opts;

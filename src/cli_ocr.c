@@ -140,10 +140,38 @@ static int parse_widths(const char *s, docrt_model_params *mp)
     return n > 0;
 }
 
+typedef struct {
+    archive_problem *v;
+    int n, cap;
+    int reported; /* also those that did not fit in memory */
+} problem_list;
+
+static void add_problem(problem_list *l, const char *path, const char *reason)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 8;
+        archive_problem *nv = realloc(l->v, (size_t)cap * sizeof *nv);
+        if (!nv) return;
+        l->v = nv;
+        l->cap = cap;
+    }
+    char *p = strdup(path), *r = strdup(reason);
+    if (!p || !r) {
+        free(p);
+        free(r);
+        return;
+    }
+    l->v[l->n].path = p;
+    l->v[l->n].reason = r;
+    l->n++;
+}
+
+/* Counted (exit 1), reported, and kept for errors.jsonl. */
 static void report_select(void *ctx, const char *path, const char *reason)
 {
-    int *n = ctx;
-    (*n)++;
+    problem_list *l = ctx;
+    l->reported++;
+    add_problem(l, path, reason);
     cli_report(path, reason);
 }
 
@@ -168,6 +196,7 @@ int cli_ocr(int argc, char **argv)
     const char **incl = calloc((size_t)argc + 1, sizeof *incl);
     const char **excl = calloc((size_t)argc + 1, sizeof *excl);
     archive_input *in = NULL;
+    problem_list problems = {NULL, 0, 0, 0};
     int n_in = 0;
     if (!inputs || !incl || !excl) {
         free(inputs);
@@ -312,8 +341,7 @@ missing:
     sel.n_roots = n_inputs;
     sel.include = incl;
     sel.exclude = excl;
-    int n_missing = 0;
-    docrt_status s = archive_collect(&sel, &in, &n_in, report_select, &n_missing);
+    docrt_status s = archive_collect(&sel, &in, &n_in, report_select, &problems);
     if (s != DOCRT_OK) {
         if (s == DOCRT_ERR_ARG)
             rc = usage_error("%s", "bad selection (--shard K/N needs K < N)");
@@ -338,9 +366,9 @@ missing:
             any = strncmp(in[k].path, inputs[i], rl) == 0 &&
                   (in[k].path[rl] == '/' || inputs[i][rl - 1] == '/');
         if (!any) {
-            cli_report(inputs[i], "a folder with no image files docrt reads "
-                                  "(TIFF, PNG, JPEG) selected");
-            n_missing++;
+            report_select(&problems, inputs[i],
+                          "a folder with no image files docrt reads (TIFF, "
+                          "PNG, JPEG) selected");
         }
     }
 
@@ -360,10 +388,17 @@ missing:
         rc = CLI_USAGE;
         goto out;
     }
+    o.problems = problems.v;
+    o.n_problems = problems.n;
     rc = archive_run(model, in, n_in, &o);
-    if (rc == CLI_OK && n_missing) rc = CLI_ERR;
+    if (rc == CLI_OK && problems.reported) rc = CLI_ERR;
     docrt_model_free(model);
 out:
+    for (int i = 0; i < problems.n; i++) {
+        free(problems.v[i].path);
+        free(problems.v[i].reason);
+    }
+    free(problems.v);
     archive_inputs_free(in, n_in);
     free(inputs);
     free(incl);

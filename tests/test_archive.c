@@ -4,13 +4,18 @@
  * the bad files, the journal has each page once; kill -9 at random moments
  * and the same command again end with the bytes of an uninterrupted run;
  * three shards into one OUTDIR give the unsharded outputs; an OUTDIR that
- * cannot be created is exit 2. */
+ * cannot be created is exit 2; an OUTDIR on a full disk (a small tmpfs)
+ * leaves no partial output, and the same command once there is room
+ * finishes the run; a missing root or manifest entry is in errors.jsonl
+ * until it turns up. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "ocr_eval.h"
 
 #include <ftw.h>
 #include <jansson.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 enum { N_BOX = 4, N_PNG = 10, N_TIF = 4, TIF_PAGES = 10 };
@@ -452,6 +457,257 @@ START_TEST(outdir_not_writable)
 }
 END_TEST
 
+
+/* ---- disk full ---- */
+
+static char full_mnt[1100];
+
+static void unmount_full(void)
+{
+    if (full_mnt[0])
+        umount2(full_mnt, MNT_DETACH);
+}
+
+/* Every file under a (the .docrt folder left out) in b with the same bytes,
+ * and no temporary file left. */
+static int n_tmp;
+static int tmp_visit(const char *p, const struct stat *sb, int flag,
+                     struct FTW *f)
+{
+    (void)sb;
+    if (flag == FTW_F && strstr(p + f->base, ".tmp"))
+        n_tmp++;
+    return 0;
+}
+
+static void assert_subset_tree(const char *a, const char *b)
+{
+    cmp_fail[0] = '\0';
+    cmp_a = a;
+    cmp_b = b;
+    n_compared = 0;
+    nftw(a, cmp_visit, 16, FTW_PHYS);
+    ck_assert_msg(!cmp_fail[0], "partial output: %s", cmp_fail);
+    n_tmp = 0;
+    nftw(a, tmp_visit, 16, FTW_PHYS);
+    ck_assert_msg(n_tmp == 0, "%d temporary file(s) left under %s", n_tmp, a);
+}
+
+static int run_small(const char *in, const char *out, const char *errp,
+                     char **err)
+{
+    char *argv[] = {(char *)docrt_exe(), "ocr", (char *)in, "-o",
+                    (char *)out, "--jobs", "2", "-f", "txt,json", "-m",
+                    (char *)weights, "-q", NULL};
+    int st = run_argv(argv, NULL, NULL, "/dev/null", errp);
+    *err = slurp(errp, NULL);
+    if (!*err)
+        *err = strdup("");
+    assert_no_sanitizer_report(*err);
+    return st;
+}
+
+/* Fills the file system of path but for `keep` blocks. */
+static void fill_but(const char *filler, size_t keep)
+{
+    unlink(filler);
+    struct statvfs sv;
+    ck_assert_int_eq(statvfs(full_mnt, &sv), 0);
+    ck_assert_msg(sv.f_bavail >= keep, "tmpfs too small");
+    size_t n = (size_t)(sv.f_bavail - keep) * sv.f_bsize;
+    int fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    char buf[4096];
+    memset(buf, 'f', sizeof buf);
+    for (size_t off = 0; off < n;) {
+        size_t k = n - off < sizeof buf ? n - off : sizeof buf;
+        ssize_t w = write(fd, buf, k);
+        if (w <= 0) {
+            ck_assert_msg(keep == 0 && errno == ENOSPC,
+                          "filler: %s", strerror(errno));
+            break;
+        }
+        off += (size_t)w;
+    }
+    close(fd);
+    ck_assert_int_eq(statvfs(full_mnt, &sv), 0);
+    ck_assert_msg(sv.f_bavail == keep, "tmpfs has %lu blocks free, want %zu",
+                  (unsigned long)sv.f_bavail, keep);
+}
+
+START_TEST(disk_full)
+{
+    make_inputs();
+    /* Four inputs (22 pages): two PNGs, two 10-page TIFFs. */
+    char in[1100], cmd[9000];
+    snprintf(in, sizeof in, "%s/in_small", dir);
+    rm_rf(in);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/box0/reel' && cp '%s/box0/page00.png' "
+             "'%s/box0/page01.png' '%s/box0' && cp '%s/box0/reel/film00.tif' "
+             "'%s/box0/reel/film01.tif' '%s/box0/reel'",
+             in, in_dir, in_dir, in, in_dir, in_dir, in);
+    ck_assert_msg(system(cmd) == 0, "%s", cmd);
+    char ref[1100], *err = NULL;
+    snprintf(ref, sizeof ref, "%s/out_small_ref", dir);
+    rm_rf(ref);
+    int st = run_small(in, ref, dpath("small_ref.stderr"), &err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "reference run of 4 inputs: want exit 0\n%s", err);
+    free(err);
+
+    if (geteuid() != 0) {
+        /* Mounting a small tmpfs needs root. Without it only the reference
+         * run above is checked here; a failing write (to /dev/full) through
+         * the exporters is covered by the exporter tests. */
+        fprintf(stderr, "test_archive: not root, disk-full run not checked\n");
+        return;
+    }
+    snprintf(full_mnt, sizeof full_mnt, "%s/full_mnt", dir);
+    unmount_full();
+    mkdir_p(full_mnt);
+    ck_assert_msg(mount("tmpfs", full_mnt, "tmpfs", 0, "size=1m") == 0,
+                  "mount -t tmpfs -o size=1m tmpfs %s: %s", full_mnt,
+                  strerror(errno));
+    char out[1200], filler[1200];
+    snprintf(out, sizeof out, "%s/out", full_mnt);
+    snprintf(filler, sizeof filler, "%s/filler", full_mnt);
+
+    /* Not a block free: not even the journal can be written: exit 2. */
+    fill_but(filler, 0);
+    st = run_small(in, out, dpath("full0.stderr"), &err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2,
+                  "disk full, journal unwritable: want exit 2\n%s", err);
+    ck_assert_msg(strstr(err, ".docrt/journal") &&
+                      strstr(err, "No space left on device"),
+                  "no clear message for the journal:\n%s", err);
+    assert_subset_tree(out, ref);
+    free(err);
+
+    /* Three blocks free: the journal fits, most outputs do not: exit 1,
+     * each missing output named on stderr, none half written. */
+    fill_but(filler, 3);
+    st = run_small(in, out, dpath("full3.stderr"), &err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1,
+                  "disk full: want exit 1\n%s", err);
+    ck_assert_msg(strstr(err, "No space left on device") &&
+                      strstr(err, "cannot write ") && strstr(err, out),
+                  "no stderr line naming an output:\n%s", err);
+    assert_subset_tree(out, ref);
+    snprintf(cmd, sizeof cmd, "%s/box0/reel/film01.json", out);
+    int missing = !file_exists(cmd);
+    snprintf(cmd, sizeof cmd, "%s/box0/reel/film00.json", out);
+    missing |= !file_exists(cmd);
+    ck_assert_msg(missing, "every output fit in 3 blocks?\n%s", err);
+    free(err);
+
+    /* Room again: the same command finishes the run, same bytes. */
+    ck_assert_int_eq(unlink(filler), 0);
+    st = run_small(in, out, dpath("full_after.stderr"), &err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "after freeing space: want exit 0\n%s", err);
+    assert_same_tree(ref, out);
+    assert_subset_tree(out, ref);
+    free(err);
+    ck_assert_msg(umount2(full_mnt, 0) == 0, "umount %s: %s", full_mnt,
+                  strerror(errno));
+    full_mnt[0] = '\0';
+}
+END_TEST
+
+/* ---- inputs that cannot be collected go into errors.jsonl ---- */
+
+static int run_missing(const char *cwd, const char *root, const char *out,
+                       char **err)
+{
+    char *argv[] = {(char *)docrt_exe(), "ocr", "--files-from", "list.txt",
+                    (char *)root, "-o", (char *)out, "-f", "txt", "-m",
+                    (char *)weights, "-q", NULL};
+    char ep[1300];
+    snprintf(ep, sizeof ep, "%s.stderr", out);
+    int st = run_argv(argv, cwd, NULL, "/dev/null", ep);
+    *err = slurp(ep, NULL);
+    if (!*err)
+        *err = strdup("");
+    assert_no_sanitizer_report(*err);
+    return st;
+}
+
+/* errors.jsonl holds exactly the paths given (each page null, a reason). */
+static void assert_errors(const char *out, const char *const *paths, int n)
+{
+    char ep[1300];
+    snprintf(ep, sizeof ep, "%s/errors.jsonl", out);
+    char *ej = slurp(ep, NULL);
+    ck_assert_msg(ej != NULL, "no %s", ep);
+    int k = 0;
+    for (char *l = ej; *l; k++) {
+        char *e = strchr(l, '\n');
+        ck_assert_ptr_nonnull(e);
+        *e = '\0';
+        json_t *o = json_loads(l, 0, NULL);
+        ck_assert_msg(o != NULL, "errors.jsonl line is not JSON: %s", l);
+        ck_assert_msg(k < n, "errors.jsonl: one line too many: %s", l);
+        const char *path = json_string_value(json_object_get(o, "path"));
+        const char *reason = json_string_value(json_object_get(o, "reason"));
+        ck_assert_msg(path && !strcmp(path, paths[k]),
+                      "errors.jsonl line %d: %s, want path %s", k + 1, l,
+                      paths[k]);
+        ck_assert_msg(json_is_null(json_object_get(o, "page")) && reason &&
+                          *reason,
+                      "errors.jsonl line %d: want page null and a reason: %s",
+                      k + 1, l);
+        json_decref(o);
+        l = e + 1;
+    }
+    ck_assert_msg(k == n, "errors.jsonl has %d lines, want %d", k, n);
+    free(ej);
+}
+
+START_TEST(missing_listed)
+{
+    make_inputs();
+    char w[1100], cmd[6000], root[1200], out[1200];
+    snprintf(w, sizeof w, "%s/missing_cwd", dir);
+    rm_rf(w);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/ok' && cp '%s/box0/page00.png' '%s/ok/' && "
+             "printf 'ok/page00.png\\nnope/gone.png\\n' > '%s/list.txt'",
+             w, in_dir, w, w);
+    ck_assert_msg(system(cmd) == 0, "%s", cmd);
+    snprintf(root, sizeof root, "%s/no_such_root", w);
+    snprintf(out, sizeof out, "%s/out", w);
+    const char *both[] = {root, "nope/gone.png"};
+
+    char *err = NULL;
+    int st = run_missing(w, root, out, &err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1,
+                  "a missing root and manifest entry: want exit 1\n%s", err);
+    ck_assert_msg(strstr(err, "nope/gone.png") && strstr(err, "no_such_root"),
+                  "stderr does not name the missing inputs:\n%s", err);
+    assert_errors(out, both, 2);
+    free(err);
+
+    /* Resumed: regenerated from the journal, still each once. */
+    st = run_missing(w, root, out, &err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "rerun:\n%s", err);
+    assert_errors(out, both, 2);
+    free(err);
+
+    /* The manifest entry turns up: read, and no longer listed. */
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/nope' && cp '%s/box0/page01.png' "
+             "'%s/nope/gone.png'", w, in_dir, w);
+    ck_assert_msg(system(cmd) == 0, "%s", cmd);
+    st = run_missing(w, root, out, &err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1,
+                  "root still missing: want exit 1\n%s", err);
+    assert_errors(out, both, 1);
+    snprintf(cmd, sizeof cmd, "%s/nope/gone.txt", out);
+    ck_assert_msg(file_exists(cmd), "no %s\n%s", cmd, err);
+    free(err);
+}
+END_TEST
+
 int main(void)
 {
     weights = model_dir("test_archive");
@@ -471,6 +727,8 @@ int main(void)
     tcase_add_test(tc, outdir_not_writable);
     tcase_add_test(tc, tree_run);
     tcase_add_test(tc, shards);
+    tcase_add_test(tc, disk_full);
+    tcase_add_test(tc, missing_listed);
     suite_add_tcase(s, tc);
     TCase *slow = tcase_create("kill");
     tcase_set_timeout(slow, 900);
@@ -482,5 +740,6 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    unmount_full();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
