@@ -35,7 +35,8 @@ void cli_ocr_usage(FILE *f)
 "  -f, --format LIST       comma list of txt, json, hocr, alto (default txt);\n"
 "                          extensions .txt .json .hocr .xml\n"
 "  -m, --model-dir DIR     model files and descriptions (default: $DOCRT_MODEL_DIR,\n"
-"                          else ./weights)\n"
+"                          else ./weights, else weights/ beside the build\n"
+"                          folder of the executable)\n"
 "  -j, --jobs N            pages read in parallel by N streams, one file each\n"
 "                          (default: one per core); each stream uses --threads\n"
 "  -t, --threads N         oneDNN threads per stream (default 1)\n"
@@ -175,11 +176,36 @@ static void report_select(void *ctx, const char *path, const char *reason)
     cli_report(path, reason);
 }
 
+/* With no --model-dir and no $DOCRT_MODEL_DIR, ./weights is used when it
+ * holds the detector; otherwise the weights/ folder of the source tree the
+ * executable was built in (build/docrt -> weights/), so docrt runs from any
+ * working directory. Returns dir, filled, or NULL. */
+static const char *exe_weights(char *dir, size_t n)
+{
+    if (access("weights/ch_PP-OCRv4_det_infer.onnx", R_OK) == 0) return NULL;
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) return NULL;
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = 0;
+    int k = snprintf(dir, n, "%s/../weights", exe);
+    if (k < 0 || (size_t)k >= n) return NULL;
+    char probe[4200];
+    k = snprintf(probe, sizeof probe, "%s/ch_PP-OCRv4_det_infer.onnx", dir);
+    if (k < 0 || (size_t)k >= sizeof probe || access(probe, R_OK) != 0)
+        return NULL;
+    return dir;
+}
+
 int cli_ocr(int argc, char **argv)
 {
     docrt_model_params mp = docrt_model_default_params();
     const char *env_dir = getenv("DOCRT_MODEL_DIR");
+    char exe_dir[4096];
     if (env_dir && *env_dir) mp.model_dir = env_dir;
+    else if (exe_weights(exe_dir, sizeof exe_dir)) mp.model_dir = exe_dir;
     archive_opts o;
     memset(&o, 0, sizeof o);
     o.outdir = ".";
