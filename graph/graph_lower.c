@@ -67,6 +67,25 @@ static int new_value(lctx *L, int like, int dtype, const graph_shape *shape, int
     return v;
 }
 
+/* A constant f32 value the lowering makes up (Gemm's beta*C, the zero shift
+ * of a LayerNorm without bias, LSTM zero states). Takes ownership of data,
+ * freed on failure too. Returns the value, or -1 when out of memory. */
+static int new_const(lctx *L, const char *name, const graph_shape *shape,
+                     float *data)
+{
+    graph_ir *ir = &L->b->ir;
+    int v = data ? graph_ir_add_value(ir, name) : -1;
+    if (v < 0 || grow(L)) {
+        free(data);
+        return -1;
+    }
+    ir->values[v].dtype = GRAPH_DT_F32;
+    ir->values[v].shape = *shape;
+    ir->values[v].data = data;
+    ir->values[v].owns_data = 1;
+    return v;
+}
+
 static dnnl_data_type_t dnnl_dt(int dt)
 {
     switch (dt) {
@@ -605,17 +624,11 @@ static graph_status lower_matmul(lctx *L, const graph_node *n)
             if (beta != 1.f) {
                 if (!C->data) { st = GRAPH_ERR_UNSUPPORTED; graph_errf(L->err, L->errlen, "Gemm '%s': beta != 1 with a non-constant C is not supported", n->name); goto done; }
                 int64_t cnt = graph_shape_numel(&C->shape);
-                int nv = graph_ir_add_value(ir, "_gemm_c");
-                if (nv < 0 || grow(L)) { st = GRAPH_ERR_NOMEM; goto done; }
-                C = &ir->values[cv];
                 float *d = malloc((size_t)cnt * 4 + 4);
-                if (!d) { st = GRAPH_ERR_NOMEM; goto done; }
-                for (int64_t i = 0; i < cnt; i++) d[i] = beta * ((const float *)C->data)[i];
-                ir->values[nv].dtype = GRAPH_DT_F32;
-                ir->values[nv].shape = C->shape;
-                ir->values[nv].data = d;
-                ir->values[nv].owns_data = 1;
-                cv = nv;
+                if (d)
+                    for (int64_t i = 0; i < cnt; i++) d[i] = beta * ((const float *)C->data)[i];
+                graph_shape cs = C->shape;
+                if ((cv = new_const(L, "_gemm_c", &cs, d)) < 0) { st = GRAPH_ERR_NOMEM; goto done; }
             } else {
                 cv = in_layout(L, cv, LAYOUT_PLAIN, &st);
                 if (cv < 0) goto done;
@@ -691,14 +704,8 @@ static graph_status lower_norm_softmax(lctx *L, const graph_node *n)
         dnnl_memory_desc_init_by_tag(&cm, 1, cd, dnnl_f32, dnnl_a);
         int sh = n->n_in > 2 ? n->in[2] : -1;
         if (sh < 0) {
-            float *z = calloc((size_t)C, 4);
-            int nv = z ? graph_ir_add_value(ir, "_ln_zero") : -1;
-            if (nv < 0 || grow(L)) { free(z); st = GRAPH_ERR_NOMEM; goto done; }
-            ir->values[nv].dtype = GRAPH_DT_F32;
-            ir->values[nv].shape = (graph_shape){ .rank = 1, .dims = { C } };
-            ir->values[nv].data = z;
-            ir->values[nv].owns_data = 1;
-            sh = nv;
+            graph_shape zs = { .rank = 1, .dims = { C } };
+            if ((sh = new_const(L, "_ln_zero", &zs, calloc((size_t)C, 4))) < 0) { st = GRAPH_ERR_NOMEM; goto done; }
         }
         arg(sp, DNNL_ARG_SRC, &md, x, NULL);
         arg(sp, DNNL_ARG_DST, &md, y, NULL);
@@ -925,14 +932,7 @@ static graph_status lower_lstm(lctx *L, const graph_node *n)
             if ((st_v[i] = new_value(L, x, GRAPH_DT_F32, &hs, LAYOUT_PLAIN)) < 0) { st = GRAPH_ERR_NOMEM; goto done; }
             continue;
         }
-        float *z = calloc((size_t)(D * N * H), 4);
-        int zv = z ? graph_ir_add_value(ir, "_lstm_zero") : -1;
-        if (zv < 0 || grow(L)) { free(z); st = GRAPH_ERR_NOMEM; goto done; }
-        ir->values[zv].dtype = GRAPH_DT_F32;
-        ir->values[zv].shape = hs;
-        ir->values[zv].data = z;
-        ir->values[zv].owns_data = 1;
-        st_v[i] = zv;
+        if ((st_v[i] = new_const(L, "_lstm_zero", &hs, calloc((size_t)(D * N * H), 4))) < 0) { st = GRAPH_ERR_NOMEM; goto done; }
     }
     int h0 = st_v[0], c0 = st_v[1], yh = st_v[2], yc = st_v[3];
     xs = &ir->values[x].shape;
