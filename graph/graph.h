@@ -46,6 +46,7 @@ typedef struct {
 } graph_shape;
 
 int64_t graph_shape_numel(const graph_shape *s);
+int graph_shape_eq(const graph_shape *a, const graph_shape *b); /* same rank and dims */
 
 /* A dense row-major host tensor (used for I/O, constants and test files). */
 typedef struct {

@@ -83,7 +83,6 @@ const char *graph_attr_str(const graph_node *n, const char *name,
                            const char *dflt);
 int graph_attr_ints(const graph_node *n, const char *name,
                     const int64_t **ints); /* count, -1 if absent */
-int graph_shape_eq(const graph_shape *a, const graph_shape *b);
 void graph_shape_str(const graph_shape *s, char *buf, size_t len);
 /* dense row-major strides */
 void graph_shape_strides(const graph_shape *s, int64_t *strides);

@@ -121,16 +121,6 @@ static void shape_str(const graph_shape *s, char *buf, size_t len)
     }
 }
 
-static int shape_eq(const graph_shape *a, const graph_shape *b)
-{
-    if (a->rank != b->rank)
-        return 0;
-    for (int i = 0; i < a->rank; i++)
-        if (a->dims[i] != b->dims[i])
-            return 0;
-    return 1;
-}
-
 static const char *dt_name(int dt)
 {
     const char *n = graph_dtype_name(dt);
@@ -403,7 +393,7 @@ static result_kind run_data_set(const graph_model *m, const char *set_dir,
             goto done;
         }
         graph_shape gs = graph_compiled_output_shape(c, 0, k);
-        if (!shape_eq(&gs, &want[k].shape)) {
+        if (!graph_shape_eq(&gs, &want[k].shape)) {
             char a[256], b[256];
             shape_str(&gs, a, sizeof a);
             shape_str(&want[k].shape, b, sizeof b);

@@ -116,16 +116,6 @@ static void shape_str(const graph_shape *s, char *buf, size_t len)
     }
 }
 
-static int shape_eq(const graph_shape *a, const graph_shape *b)
-{
-    if (a->rank != b->rank)
-        return 0;
-    for (int i = 0; i < a->rank; i++)
-        if (a->dims[i] != b->dims[i])
-            return 0;
-    return 1;
-}
-
 static graph_model *load_model(const char *file)
 {
     char path[4096], err[512] = "";
@@ -178,7 +168,7 @@ static double check_outputs(const graph_model *m, const graph_compiled *c,
         graph_shape gs = graph_compiled_output_shape(c, bucket, k);
         shape_str(&gs, a, sizeof a);
         shape_str(&ref.shape, b, sizeof b);
-        ck_assert_msg(shape_eq(&gs, &ref.shape),
+        ck_assert_msg(graph_shape_eq(&gs, &ref.shape),
                       "%s output '%s': docrt shape %s, ort %s", case_name,
                       oname, a, b);
         ck_assert_ptr_nonnull(outs[k]);
@@ -234,7 +224,7 @@ START_TEST(test_ort_case)
                   oc->name, graph_status_str(st), err);
     ck_assert_int_eq(graph_compiled_n_buckets(c), 1);
     graph_shape cs = graph_compiled_input_shape(c, 0, 0);
-    ck_assert(shape_eq(&cs, &in.shape));
+    ck_assert(graph_shape_eq(&cs, &in.shape));
 
     graph_stream *s = NULL;
     ck_assert_int_eq(graph_stream_create(c, &s), GRAPH_OK);
@@ -274,7 +264,7 @@ START_TEST(test_ort_det_two_buckets)
     ck_assert_int_eq(graph_compiled_n_buckets(c), 2);
     for (int b = 0; b < 2; b++) {
         graph_shape cs = graph_compiled_input_shape(c, b, 0);
-        ck_assert(shape_eq(&cs, &buckets[b]));
+        ck_assert(graph_shape_eq(&cs, &buckets[b]));
         int sel = -1;
         ck_assert_int_eq(graph_select_bucket(c, &in[b].shape, &sel), GRAPH_OK);
         ck_assert_int_eq(sel, b); /* 960x960 fits both; it is the smaller */
