@@ -83,23 +83,6 @@ static int cmp_double(const void *a, const void *b)
 }
 
 
-static void shape_str(const graph_shape *s, char *buf, size_t n)
-{
-    size_t off = 0;
-    buf[0] = '\0';
-    int w = snprintf(buf, n, "(");
-    off = w > 0 ? (size_t)w : 0;
-    for (int i = 0; i < s->rank && i < GRAPH_MAX_RANK && off < n; i++) {
-        w = snprintf(buf + off, n - off, i ? ", %" PRId64 : "%" PRId64,
-                     s->dims[i]);
-        if (w < 0)
-            break;
-        off += (size_t)w;
-    }
-    if (off < n)
-        snprintf(buf + off, n - off, s->rank == 1 ? ",)" : ")");
-}
-
 static const char *in_name(const graph_model *m, int i)
 {
     const char *s = graph_model_input_name(m, i);
@@ -313,8 +296,8 @@ int cli_run_model(int argc, char **argv)
         }
         graph_shape ms = graph_model_input_shape(model, j);
         char sm[256], sg[256];
-        shape_str(&ms, sm, sizeof sm);
-        shape_str(&g->t.shape, sg, sizeof sg);
+        npy_shape_str(&ms, sm, sizeof sm);
+        npy_shape_str(&g->t.shape, sg, sizeof sg);
         int bad = ms.rank > 0 && ms.rank != g->t.shape.rank;
         for (int d = 0; !bad && ms.rank > 0 && d < ms.rank; d++)
             bad = ms.dims[d] >= 0 && ms.dims[d] != g->t.shape.dims[d];
@@ -409,7 +392,7 @@ int cli_run_model(int argc, char **argv)
         }
         if (verbose) {
             char ss[256];
-            shape_str(&os, ss, sizeof ss);
+            npy_shape_str(&os, ss, sizeof ss);
             fprintf(stderr, "docrt: wrote %s %s %s\n", path, ss, dt_name(odt));
         }
     }

@@ -326,7 +326,7 @@ static int parse_header(hdr_parser *h)
     return 1;
 }
 
-static void shape_str(const graph_shape *s, char *buf, size_t n)
+void npy_shape_str(const graph_shape *s, char *buf, size_t n)
 {
     size_t off = 0;
     int w = snprintf(buf, n, "(");
@@ -508,7 +508,7 @@ graph_status npy_read(const char *path, graph_host_tensor *out, char *err,
             numel *= d;
     }
     char sbuf[256];
-    shape_str(&h.shape, sbuf, sizeof sbuf);
+    npy_shape_str(&h.shape, sbuf, sizeof sbuf);
     if (big || numel > avail / isz || numel * isz != avail) {
         if (big || numel > avail / isz)
             st = fail(err, errlen, path, GRAPH_ERR_PARSE,
@@ -584,7 +584,7 @@ graph_status npy_write_data(const char *path, int dtype,
     /* Byte-identical to numpy.save: sorted keys, repr() of the shape, room
      * for the first axis to grow, spaces and '\n' to a 64-byte boundary. */
     char sbuf[256], hdr[512];
-    shape_str(shape, sbuf, sizeof sbuf);
+    npy_shape_str(shape, sbuf, sizeof sbuf);
     int n = snprintf(hdr, sizeof hdr,
                      "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
                      descr, sbuf);

@@ -40,5 +40,7 @@ graph_status npy_write_data(const char *path, int dtype,
 
 /* numpy's descr for a graph dtype ("<f4"), or NULL if none. */
 const char *npy_descr(int dtype);
+/* A shape as numpy prints it: "(1, 3, 48, 320)", "(5,)". */
+void npy_shape_str(const graph_shape *s, char *buf, size_t n);
 
 #endif
