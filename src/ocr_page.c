@@ -76,6 +76,11 @@ static docrt_status looks_upside_down(docrt_stream *s, const docrt_image *img,
         pick[n_pick++] = best;
     }
     if (n_pick == 0) return DOCRT_OK;
+    /* Upside-down text does not read with high confidence: a page whose
+     * longest lines already read well is upright, and costs nothing more. */
+    double sure = 0;
+    for (int j = 0; j < n_pick; j++) sure += s->lines[pick[j]].conf;
+    if (sure >= 0.9 * n_pick) return DOCRT_OK;
     int base = s->n_lines;
     docrt_status st = ocr_lines_reserve(s, base + n_pick);
     if (st) return ocr_fail(s, st, "out of memory");
@@ -243,15 +248,13 @@ static void map_page(docrt_page *pg, int rot, int W0, int H0)
     }
 }
 
-static docrt_status detect_and_lines(docrt_stream *s, const docrt_image *img,
-                                     const docrt_ocr_params *p, db_box **boxes,
-                                     int *n)
+/* Detection again on a turned page: the previous boxes go. */
+static docrt_status redetect(docrt_stream *s, const docrt_image *img,
+                             const docrt_ocr_params *p, db_box **boxes, int *n)
 {
     free(*boxes);
     *boxes = NULL;
-    docrt_status st = ocr_detect(s, img, p, boxes, n);
-    if (st) return st;
-    return DOCRT_OK;
+    return ocr_detect(s, img, p, boxes, n);
 }
 
 docrt_status docrt_ocr_image(docrt_stream *s, const docrt_image *img,
@@ -283,7 +286,7 @@ docrt_status docrt_ocr_image(docrt_stream *s, const docrt_image *img,
     db_box *boxes = NULL;
     int n_boxes = 0;
     seg_storage sg = {0};
-    docrt_status st = detect_and_lines(s, up, &p, &boxes, &n_boxes);
+    docrt_status st = redetect(s, up, &p, &boxes, &n_boxes);
     if (st) goto out;
     if (p.detect_rotation && looks_sideways(boxes, n_boxes)) {
         rot = 90;
@@ -292,7 +295,7 @@ docrt_status docrt_ocr_image(docrt_stream *s, const docrt_image *img,
             goto out;
         }
         up = &turned;
-        if ((st = detect_and_lines(s, up, &p, &boxes, &n_boxes))) goto out;
+        if ((st = redetect(s, up, &p, &boxes, &n_boxes))) goto out;
     }
     for (int pass = 0; pass < 2; pass++) {
         double t1 = ocr_now_ms();
@@ -318,7 +321,7 @@ docrt_status docrt_ocr_image(docrt_stream *s, const docrt_image *img,
             goto out;
         }
         up = rot ? &turned : img;
-        if ((st = detect_and_lines(s, up, &p, &boxes, &n_boxes))) goto out;
+        if ((st = redetect(s, up, &p, &boxes, &n_boxes))) goto out;
     }
 
     double t2 = ocr_now_ms();
