@@ -1,12 +1,14 @@
 /* archive_run.c - the `docrt ocr` run engine (see archive_run.h).
  *
- * Workers take the next input in sorted order under a mutex; each has its
- * own stream, so only the shared model is touched by several threads. An
+ * A reader thread (archive_reader.c) opens the inputs in sorted order and
+ * decodes pages ahead of the workers; each worker has its own stream, so
+ * only the shared model is touched by several threads. An
  * input's outputs do not depend on which worker read it nor on what ran
  * before, which is what lets a killed run redo a half-done input and end
  * with the bytes of an uninterrupted run. */
 #include "archive_run.h"
 #include "archive_journal.h"
+#include "archive_reader.h"
 #include "cli.h"
 
 #include <dirent.h>
@@ -35,7 +37,9 @@ typedef struct {
     journal jr;
     FILE *jsonl;
     pthread_mutex_t mu; /* next, counters, stderr, jsonl */
-    int next;
+    archive_reader *rd;
+    int next, next_worker;
+    int files_opened, pages_opened; /* by the reader: the page total */
     int files_done, pages_done, files_failed, pages_failed, skipped;
     int files_unwritten; /* outputs not written (disk full...): redo */
     int fatal;
@@ -86,23 +90,33 @@ static void draw_progress(run_ctx *c, int force)
     c->last_progress = now;
     double s = (now - c->t0) / 1e3;
     int done = c->files_done + c->skipped;
+    /* The page total is exact once the reader has opened every input;
+     * until then the pages per opened input so far stand for the rest. */
+    int unopened = c->n - c->skipped - c->files_opened;
+    double total = c->pages_opened;
+    if (unopened > 0 && c->files_opened > 0)
+        total += (double)unopened * c->pages_opened / c->files_opened;
     if (c->o->progress) {
         double rate = s > 0 ? c->pages_done / s : 0;
-        double fr = s > 0 ? (c->files_done) / s : 0;
-        double eta = fr > 0 ? (c->n - done) / fr : 0;
+        double eta = rate > 0 ? (total - c->pages_done) / rate : 0;
+        if (eta < 0)
+            eta = 0;
         fprintf(stderr,
-                "\r\033[Kdocrt: files %d/%d, pages %d, %.1f pages/s, ETA "
-                "%dm%02ds, %d failed",
-                done, c->n, c->pages_done, rate, (int)eta / 60,
-                (int)eta % 60, c->files_failed);
+                "\r\033[Kdocrt: files %d/%d, pages %d/%s%.0f, %.2f pages/s, "
+                "ETA %dh%02dm%02ds, %d failed",
+                done, c->n, c->pages_done, unopened > 0 ? "~" : "", total,
+                rate, (int)eta / 3600, (int)eta / 60 % 60, (int)eta % 60,
+                c->files_failed);
     }
     if (c->o->log_json)
         fprintf(stderr,
                 "{\"event\":\"progress\",\"files_done\":%d,\"files_total\":%d,"
-                "\"pages_done\":%d,\"files_failed\":%d,\"pages_failed\":%d,"
-                "\"elapsed_s\":%.3f}\n",
-                done, c->n, c->pages_done, c->files_failed, c->pages_failed,
-                s);
+                "\"pages_done\":%d,\"pages_total\":%.0f,"
+                "\"pages_total_exact\":%s,\"files_failed\":%d,"
+                "\"pages_failed\":%d,\"elapsed_s\":%.3f}\n",
+                done, c->n, c->pages_done, total,
+                unopened > 0 ? "false" : "true", c->files_failed,
+                c->pages_failed, s);
 }
 
 static void report(run_ctx *c, const char *file, const char *reason)
@@ -181,36 +195,6 @@ static void jr_done(run_ctx *c, int idx, int pages, int failed)
 }
 
 /* ---- one input ---- */
-
-static docrt_status read_stdin(void **data, size_t *len)
-{
-    size_t cap = 1 << 20, n = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return DOCRT_ERR_NOMEM;
-    for (;;) {
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                return DOCRT_ERR_NOMEM;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, stdin);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    if (ferror(stdin)) {
-        free(buf);
-        return DOCRT_ERR_IO;
-    }
-    *data = buf;
-    *len = n;
-    return DOCRT_OK;
-}
 
 static int make_parent(const char *path, char *err, size_t errlen)
 {
@@ -294,44 +278,29 @@ static void append_text(char **buf, size_t *len, size_t *cap, const char *s)
  * input (0: every page read). *n_pages gets the page count; *out_failed is
  * set when an output could not be written (none of the input's outputs is
  * then put in place, and the input must not be journaled as done). */
-static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages,
-                         int *out_failed)
+static int process_input(run_ctx *c, docrt_stream *st, int w,
+                         archive_file *af, int *n_pages, int *out_failed)
 {
     const archive_opts *o = c->o;
+    int idx = af->idx;
     const archive_input *in = &c->in[idx];
     const char *input = in->path;
     char err[10000] = "", base[4096];
-    docrt_document *doc = NULL;
     docrt_status s;
     *n_pages = 0;
     *out_failed = 0;
+    if (af->status != DOCRT_OK) {
+        report(c, input, af->err);
+        jr_page(c, idx, 0, af->err);
+        return 1;
+    }
     if (!archive_output_base(o, in, base, sizeof base)) {
         report(c, input, "output path too long");
         jr_page(c, idx, 0, "output path too long");
+        archive_reader_end_file(c->rd, w, af);
         return 1;
     }
-    double t0 = cli_now_ms();
-    if (strcmp(input, "-") == 0) {
-        void *data = NULL;
-        size_t len = 0;
-        s = read_stdin(&data, &len);
-        if (s == DOCRT_OK)
-            s = docrt_document_open_memory(data, len, "-", &o->lim, &doc, err,
-                                           sizeof err);
-        else
-            errf(err, sizeof err, "-: cannot read stdin: %s",
-                     docrt_status_str(s));
-        free(data);
-    } else {
-        s = docrt_document_open(input, &o->lim, &doc, err, sizeof err);
-    }
-    if (s != DOCRT_OK) {
-        const char *why = err[0] ? err : docrt_status_str(s);
-        report(c, input, why);
-        jr_page(c, idx, 0, why);
-        return 1;
-    }
-    double open_ms = cli_now_ms() - t0;
+    double open_ms = af->open_ms;
 
     FILE *files[N_FORMATS] = {0};
     docrt_writer *writers[N_FORMATS] = {0};
@@ -340,7 +309,7 @@ static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages,
     char paths[N_FORMATS][4200], tmps[N_FORMATS][4300];
     char *jl = NULL;
     size_t jl_len = 0, jl_cap = 0;
-    int failed = 0, np = docrt_document_n_pages(doc);
+    int failed = 0, np = af->n_pages;
     *n_pages = np;
     if (!make_parent(base, err, sizeof err)) {
         report(c, input, err);
@@ -378,10 +347,11 @@ static int process_input(run_ctx *c, docrt_stream *st, int idx, int *n_pages,
     for (int pg = 0; pg < np && !c->fatal; pg++) {
         docrt_image img;
         memset(&img, 0, sizeof img);
-        double td = cli_now_ms();
+        double decode_ms = 0;
         err[0] = '\0';
-        s = docrt_document_read_page(doc, pg, &img, err, sizeof err);
-        double decode_ms = cli_now_ms() - td + (pg == 0 ? open_ms : 0);
+        s = archive_reader_page(c->rd, w, pg, &img, err, sizeof err,
+                                &decode_ms);
+        decode_ms += pg == 0 ? open_ms : 0;
         docrt_page page;
         memset(&page, 0, sizeof page);
         page.page_index = pg;
@@ -511,7 +481,7 @@ done:
     }
     if (out_bad && !discard)
         *out_failed = 1;
-    docrt_document_close(doc);
+    archive_reader_end_file(c->rd, w, af);
     if (jl && c->jsonl && !c->fatal && !out_bad) {
         pthread_mutex_lock(&c->mu);
         if (fwrite(jl, 1, jl_len, c->jsonl) != jl_len ||
@@ -542,9 +512,43 @@ static int outputs_exist(const archive_opts *o, const archive_input *in)
     return 1;
 }
 
+/* ---- the reader's hooks ---- */
+
+static int claim_input(void *ctx)
+{
+    run_ctx *c = ctx;
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        int idx = c->fatal || c->next >= c->n ? -1 : c->next++;
+        pthread_mutex_unlock(&c->mu);
+        if (idx < 0)
+            return -1;
+        if (!(c->js && c->js[idx].done && outputs_exist(c->o, &c->in[idx])))
+            return idx;
+        pthread_mutex_lock(&c->mu);
+        c->skipped++;
+        if (c->js[idx].done_failed)
+            c->files_failed++;
+        pthread_mutex_unlock(&c->mu);
+    }
+}
+
+static void input_opened(void *ctx, int idx, int n_pages)
+{
+    run_ctx *c = ctx;
+    (void)idx;
+    pthread_mutex_lock(&c->mu);
+    c->files_opened++;
+    c->pages_opened += n_pages;
+    pthread_mutex_unlock(&c->mu);
+}
+
 static void *worker(void *arg)
 {
     run_ctx *c = arg;
+    pthread_mutex_lock(&c->mu);
+    int w = c->next_worker++;
+    pthread_mutex_unlock(&c->mu);
     docrt_stream *st = NULL;
     docrt_status s = docrt_stream_create(c->model, &st);
     if (s != DOCRT_OK) {
@@ -554,28 +558,20 @@ static void *worker(void *arg)
                 docrt_status_str(s));
         c->fatal = 1;
         pthread_mutex_unlock(&c->mu);
-        return NULL;
     }
-    for (;;) {
-        pthread_mutex_lock(&c->mu);
-        int idx = c->fatal ? c->n : c->next++;
-        pthread_mutex_unlock(&c->mu);
-        if (idx >= c->n)
+    archive_file af;
+    while (archive_reader_next_file(c->rd, w, &af)) {
+        if (c->fatal) {
+            if (af.doc)
+                archive_reader_end_file(c->rd, w, &af);
             break;
-        if (c->js && c->js[idx].done && outputs_exist(c->o, &c->in[idx])) {
-            pthread_mutex_lock(&c->mu);
-            c->skipped++;
-            if (c->js[idx].done_failed)
-                c->files_failed++;
-            pthread_mutex_unlock(&c->mu);
-            continue;
         }
         int pages = 0, out_failed = 0;
-        int failed = process_input(c, st, idx, &pages, &out_failed);
+        int failed = process_input(c, st, w, &af, &pages, &out_failed);
         if (c->fatal)
             break;
         if (!out_failed)
-            jr_done(c, idx, pages, failed);
+            jr_done(c, af.idx, pages, failed);
         pthread_mutex_lock(&c->mu);
         c->files_done++;
         if (failed || out_failed)
@@ -801,7 +797,10 @@ int archive_run(const docrt_model *model, const archive_input *in, int n,
     if (jobs > n)
         jobs = n ? n : 1;
     pthread_t *th = calloc((size_t)jobs, sizeof *th);
-    if (!th) {
+    archive_reader_hooks hooks = {claim_input, input_opened, &c};
+    if (!th || archive_reader_start(in, &o->lim, jobs, &hooks, &c.rd)) {
+        fprintf(stderr, "docrt: cannot start the reader thread\n");
+        free(th);
         rc = CLI_USAGE;
         goto out;
     }
@@ -818,6 +817,8 @@ int archive_run(const docrt_model *model, const archive_input *in, int n,
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     free(th);
+    archive_reader_free(c.rd);
+    c.rd = NULL;
     if (o->progress)
         fputs("\r\033[K", stderr);
     if (c.fatal) {

@@ -111,6 +111,8 @@ static void make_inputs(void)
 static const char *const bad_rel[] = {"box1/reel/cut.tif", "box2/badcrc.png",
                                       "box3/empty.tif"};
 
+static int log_json; /* --log-json instead of -q */
+
 /* argv for `docrt ocr IN -o OUT --jobs 2 ...`; extra may be NULL. */
 static void ocr_argv(char **argv, const char *out, const char *extra)
 {
@@ -126,7 +128,7 @@ static void ocr_argv(char **argv, const char *out, const char *extra)
     argv[a++] = "txt,json";
     argv[a++] = "-m";
     argv[a++] = (char *)weights;
-    argv[a++] = "-q";
+    argv[a++] = log_json ? "--log-json" : "-q";
     if (extra) {
         argv[a++] = "--shard";
         argv[a++] = (char *)extra;
@@ -210,7 +212,9 @@ static void reference_run(void)
     snprintf(ref_out, sizeof ref_out, "%s/out_ref", dir);
     rm_rf(ref_out);
     double t0 = now_ms();
+    log_json = 1;
     ref_status = run_ocr(ref_out, NULL, &ref_err);
+    log_json = 0;
     fprintf(stderr, "test_archive: uninterrupted run %.1f s\n",
             (now_ms() - t0) / 1e3);
 }
@@ -265,6 +269,55 @@ static void assert_same_tree(const char *a, const char *b)
     ck_assert_msg(!cmp_fail[0], "%s", cmp_fail);
     ck_assert_int_eq(n_ab, n_compared);
     ck_assert_msg(n_ab > 0, "no files in %s", a);
+}
+
+/* --log-json: the last progress line has the exact totals (the reader has
+ * opened every input by then) and the summary agrees with the tree. */
+static void assert_log_json(char *err, int good_pages)
+{
+    json_t *last = NULL, *summary = NULL;
+    int n_progress = 0;
+    for (char *l = err; *l;) {
+        char *e = strchr(l, '\n');
+        if (e)
+            *e = '\0';
+        if (*l == '{') {
+            json_t *o = json_loads(l, 0, NULL);
+            ck_assert_msg(o != NULL, "--log-json line is not JSON: %s", l);
+            const char *ev = json_string_value(json_object_get(o, "event"));
+            ck_assert_ptr_nonnull(ev);
+            if (!strcmp(ev, "progress")) {
+                json_decref(last);
+                last = o;
+                n_progress++;
+            } else if (!strcmp(ev, "summary")) {
+                summary = o;
+            } else {
+                json_decref(o);
+            }
+        }
+        if (!e)
+            break;
+        *e = '\n';
+        l = e + 1;
+    }
+    ck_assert_msg(last && summary, "no progress or summary line:\n%s", err);
+    int files = N_BOX * (N_PNG + N_TIF) + 3;
+    ck_assert_int_eq(n_progress, files);
+#define GETI(o, k) ((int)json_integer_value(json_object_get(o, k)))
+    ck_assert_int_eq(GETI(last, "files_total"), files);
+    ck_assert_int_eq(GETI(last, "files_done"), files);
+    ck_assert(json_is_true(json_object_get(last, "pages_total_exact")));
+    ck_assert_int_eq(GETI(last, "pages_total"), GETI(last, "pages_done"));
+    ck_assert_int_ge(GETI(last, "pages_done"), good_pages);
+    ck_assert_int_eq(GETI(last, "files_failed"), 3);
+    ck_assert_int_eq(GETI(summary, "files"), files);
+    ck_assert_int_eq(GETI(summary, "files_failed"), 3);
+    ck_assert_int_eq(GETI(summary, "pages"), GETI(last, "pages_done"));
+    ck_assert_int_gt(GETI(summary, "peak_rss_kb"), 100000);
+#undef GETI
+    json_decref(last);
+    json_decref(summary);
 }
 
 START_TEST(tree_run)
@@ -338,6 +391,7 @@ START_TEST(tree_run)
     free(ej);
 
     ck_assert_int_eq(journal_pages_once(ref_out), n_pages);
+    assert_log_json(ref_err, n_pages);
 
     /* Run again: everything is done, nothing changes. */
     char cp[1100], cmd[2400];
