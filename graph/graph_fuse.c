@@ -69,6 +69,9 @@ static void add_elt(graph_node *n, int alg, float a, float b)
         /* a*(a1*x + b1) + b == (a*a1)*x + (a*b1 + b) */
         last->beta = a * last->beta + b;
         last->alpha *= a;
+        /* an identity left behind a kept op is dropped (never the last one:
+         * an _Elt node must still write its output) */
+        if (n->n_post > 1 && fabsf(last->alpha - 1.f) <= 1e-6f && last->beta == 0.f) n->n_post--;
         return;
     }
     if (n->n_post >= GRAPH_MAX_POST) return;
@@ -172,7 +175,9 @@ static float eval_chain(const graph_node *n, float x)
     return x;
 }
 
-/* Pass 3: Mul(x, chain(x)) where chain == hardsigmoid(1/6, 1/2) -> hardswish */
+/* Pass 3: Mul(x, chain(x)) where chain == k * hardsigmoid(1/6, 1/2) ->
+ * hardswish (then linear(k)): x * relu6(x + 3) / 6 is the usual export,
+ * and the trailing Div(6) merges with linear(6) into nothing. */
 static graph_status hardswish(fctx *c)
 {
     graph_ir *ir = c->ir;
@@ -185,11 +190,12 @@ static graph_status hardswish(fctx *c)
             if (pk < 0 || c->cons[h] != 1) continue;
             graph_node *e = &ir->nodes[pk];
             if (!is_op(e, "_Elt") || e->in[0] != x) continue;
-            int ok = 1;
+            float scale = eval_chain(e, 8.f); /* hardsigmoid(8) == 1 */
+            int ok = scale == scale && fabsf(scale) > 1e-6f;
             for (float t = -8; t <= 8 && ok; t += 0.25f) {
                 float hs = t / 6 + 0.5f;
                 hs = hs < 0 ? 0 : hs > 1 ? 1 : hs;
-                if (!(fabsf(eval_chain(e, t) - hs) <= 1e-5f)) ok = 0;
+                if (!(fabsf(eval_chain(e, t) - scale * hs) <= 1e-5f * fmaxf(1.f, fabsf(scale)))) ok = 0;
             }
             if (!ok) continue;
             e->dead = 1;
@@ -198,6 +204,7 @@ static graph_status hardswish(fctx *c)
             n->n_in = 1;
             n->n_post = 0;
             add_elt(n, dnnl_eltwise_hardswish, 0, 0);
+            if (scale != 1.f) add_elt(n, dnnl_eltwise_linear, scale, 0);
             graph_status st = recount(c);
             if (st) return st;
             break;
@@ -389,12 +396,69 @@ static graph_status fold_bn(fctx *c)
     return GRAPH_OK;
 }
 
-static int elt_ok_for(const graph_node *n, const graph_node *e)
+/* oneDNN 2.6 trap (measured, brgconv and brdgmm): a post-op chain with two
+ * eltwise post-ops of one algorithm but different alpha/beta computes the
+ * second with the first one's parameters ([linear(a), relu, linear(b)] is
+ * wrong by 20 on unit-scale data). Such chains are left unfused. */
+static int chain_ok(const graph_node *n)
+{
+    for (int i = 0; i < n->n_post; i++)
+        for (int j = i + 1; j < n->n_post; j++) {
+            const graph_postop *a = &n->post[i], *b = &n->post[j];
+            if (a->kind == GP_ELT && b->kind == GP_ELT && a->alg == b->alg &&
+                (a->alpha != b->alpha || a->beta != b->beta))
+                return 0;
+        }
+    return 1;
+}
+
+/* Whether the chain of _Elt e can join n's post-ops, the first `skip` of
+ * e's post-ops being folded into n's weights instead. */
+static int elt_ok_for(const graph_node *n, const graph_node *e, int skip)
 {
     /* f32 deconvolution with an eltwise post-op is 40-100x slower (notes) */
     if (is_op(n, "ConvTranspose")) return 0;
-    (void)e;
-    return n->n_post + e->n_post <= GRAPH_MAX_POST;
+    if (n->n_post + e->n_post - skip > GRAPH_MAX_POST) return 0;
+    graph_node t = *n;
+    for (int p = skip; p < e->n_post; p++) add_elt(&t, e->post[p].alg, e->post[p].alpha, e->post[p].beta);
+    return chain_ok(&t);
+}
+
+/* Conv followed by linear(a, b): the same conv with weights * a and bias
+ * * a + b (exact up to rounding; it also keeps the chain after it free of
+ * a second linear, see chain_ok). */
+static graph_status fold_linear(fctx *c, int k, float a, float b)
+{
+    graph_ir *ir = c->ir;
+    graph_node *cv = &ir->nodes[k];
+    graph_value *w = V(c, cv->in[1]);
+    int64_t OC = w->shape.dims[0], nw = graph_shape_numel(&w->shape);
+    float *d = malloc((size_t)nw * 4), *nb = malloc((size_t)OC * 4);
+    if (!d || !nb) { free(d); free(nb); return GRAPH_ERR_NOMEM; }
+    const float *ow = w->data;
+    const float *ob = cv->n_in > 2 && cv->in[2] >= 0 ? V(c, cv->in[2])->data : NULL;
+    for (int64_t i = 0; i < nw; i++) d[i] = ow[i] * a;
+    for (int64_t o = 0; o < OC; o++) nb[o] = (ob ? ob[o] : 0.f) * a + b;
+    graph_shape ws = w->shape;
+    int wv = graph_ir_add_value(ir, "_lin_w");
+    if (wv < 0) { free(d); free(nb); return GRAPH_ERR_NOMEM; }
+    ir->values[wv].dtype = GRAPH_DT_F32;
+    ir->values[wv].shape = ws;
+    ir->values[wv].data = d;
+    ir->values[wv].owns_data = 1;
+    int bv = add_const_f32(c, "_lin_b", nb, OC);
+    free(nb);
+    if (bv < 0) return GRAPH_ERR_NOMEM;
+    cv = &ir->nodes[k];
+    if (cv->n_in < 3) {
+        int *in = realloc(cv->in, 3 * sizeof(int));
+        if (!in) return GRAPH_ERR_NOMEM;
+        cv->in = in;
+        cv->n_in = 3;
+    }
+    cv->in[1] = wv;
+    cv->in[2] = bv;
+    return GRAPH_OK;
 }
 
 /* Pass 6: Conv + residual Add (sum) and eltwise post-ops; MatMul/Gemm too */
@@ -415,8 +479,16 @@ static graph_status post_ops(fctx *c)
             for (int p = 0; p < n->n_post; p++) has_sum |= n->post[p].kind == GP_SUM;
             const char *dbg = getenv("GRAPH_DEBUG_SKIP");
             if (!dbg) dbg = "";
-            if (is_op(m, "_Elt") && elt_ok_for(n, m) && !(mm && strchr(dbg, 'm')) && !(conv && strchr(dbg, 'c'))) {
-                for (int p = 0; p < m->n_post; p++) add_elt(n, m->post[p].alg, m->post[p].alpha, m->post[p].beta);
+            int fold = conv && is_op(m, "_Elt") && !n->n_post && m->n_post && m->post[0].alg == dnnl_eltwise_linear &&
+                       is_const(c, n->in[1]) && V(c, n->in[1])->dtype == GRAPH_DT_F32;
+            if (is_op(m, "_Elt") && elt_ok_for(n, m, fold) && !(mm && strchr(dbg, 'm')) && !(conv && strchr(dbg, 'c'))) {
+                if (fold) {
+                    graph_status fs = fold_linear(c, k, m->post[0].alpha, m->post[0].beta);
+                    if (fs) return fs;
+                    n = &ir->nodes[k];
+                    m = &ir->nodes[nx];
+                }
+                for (int p = fold; p < m->n_post; p++) add_elt(n, m->post[p].alg, m->post[p].alpha, m->post[p].beta);
             } else if (conv && !has_sum && !strchr(dbg, 's') && n->n_post < GRAPH_MAX_POST && is_op(m, "Add") && m->n_in == 2) {
                 int o = m->in[0] == out ? m->in[1] : m->in[0];
                 if (o == out || is_const(c, o)) break;
