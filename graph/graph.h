@@ -35,7 +35,8 @@ const char *graph_status_str(graph_status s);
 
 /* Element types use ONNX TensorProto.DataType codes. */
 enum { GRAPH_DT_F32 = 1, GRAPH_DT_U8 = 2, GRAPH_DT_I8 = 3, GRAPH_DT_I32 = 6,
-       GRAPH_DT_I64 = 7, GRAPH_DT_BOOL = 9, GRAPH_DT_F64 = 11 };
+       GRAPH_DT_I64 = 7, GRAPH_DT_BOOL = 9, GRAPH_DT_F64 = 11,
+       GRAPH_DT_BF16 = 16 /* only inside a bf16 plan, never an input/output */ };
 size_t graph_dtype_size(int dtype); /* 0 if unknown */
 const char *graph_dtype_name(int dtype);
 
@@ -88,7 +89,16 @@ graph_status graph_model_bind_constant(graph_model *m, const char *input_name,
 typedef struct {
     int n_threads;      /* threads per stream; baked into the primitives */
     int cache_capacity; /* oneDNN primitive cache capacity, set explicitly */
+    int precision;      /* GRAPH_PREC_*: arithmetic of convs and matmuls */
 } graph_compile_params;
+/* F32: everything in f32. BF16: convolutions, matmuls and the element-wise
+ * ops between them in bf16 (AMX where the CPU has it; f32 accumulation);
+ * layer norm, softmax, reductions, LSTM and reference kernels stay f32,
+ * inputs and outputs are f32. AUTO: BF16 where the CPU has AVX512_BF16 or
+ * AMX, else F32 (graph_precision_resolve says which). */
+enum { GRAPH_PREC_F32 = 0, GRAPH_PREC_BF16 = 1, GRAPH_PREC_AUTO = 2 };
+int graph_precision_resolve(int precision); /* AUTO -> F32 or BF16 */
+const char *graph_precision_name(int precision);
 graph_compile_params graph_compile_default_params(void);
 
 typedef struct graph_compiled graph_compiled;

@@ -14,7 +14,7 @@ graph_compile_params graph_compile_default_params(void)
      * so the cache never serves the steady state; a small capacity only
      * lets identical layers share JIT code at compile while bounding what
      * the cache can keep after a model is freed. */
-    graph_compile_params p = { .n_threads = 1, .cache_capacity = 32 };
+    graph_compile_params p = { .n_threads = 1, .cache_capacity = 32, .precision = GRAPH_PREC_F32 };
     return p;
 }
 
@@ -23,6 +23,25 @@ int graph_cache_capacity_in_force(void)
     int c = -1;
     dnnl_get_primitive_cache_capacity(&c);
     return c;
+}
+
+int graph_precision_resolve(int precision)
+{
+    if (precision != GRAPH_PREC_AUTO) return precision;
+    /* oneDNN's own dispatch check: AVX512_BF16 (Cooper Lake) or AMX */
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx
+        ? GRAPH_PREC_BF16 : GRAPH_PREC_F32;
+}
+
+const char *graph_precision_name(int precision)
+{
+    switch (precision) {
+    case GRAPH_PREC_F32: return "f32";
+    case GRAPH_PREC_BF16: return "bf16";
+    case GRAPH_PREC_AUTO: return "auto";
+    }
+    return "unknown";
 }
 
 static void bucket_free(bucket *b)
@@ -58,8 +77,8 @@ graph_status graph_compile(const graph_model *m, const graph_shape *shapes, int 
     }
     graph_compile_params dp = graph_compile_default_params();
     if (!p) p = &dp;
-    if (p->n_threads < 1 || p->cache_capacity < 0) {
-        graph_errf(err, errlen, "graph_compile: threads must be >= 1 and cache capacity >= 0");
+    if (p->n_threads < 1 || p->cache_capacity < 0 || p->precision < 0 || p->precision > GRAPH_PREC_AUTO) {
+        graph_errf(err, errlen, "graph_compile: threads must be >= 1, cache capacity >= 0, precision f32/bf16/auto");
         return GRAPH_ERR_INVALID;
     }
     if (dnnl_set_primitive_cache_capacity(p->cache_capacity) != dnnl_success) {
@@ -71,6 +90,7 @@ graph_status graph_compile(const graph_model *m, const graph_shape *shapes, int 
     c->b = calloc((size_t)n_buckets, sizeof *c->b);
     if (!c->b) { free(c); return GRAPH_ERR_NOMEM; }
     c->n_threads = p->n_threads;
+    c->precision = graph_precision_resolve(p->precision);
     c->opset = m->opset;
     c->n_inputs = m->ir.n_inputs;
     c->n_outputs = m->ir.n_outputs;

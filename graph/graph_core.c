@@ -28,6 +28,7 @@ size_t graph_dtype_size(int dt)
     case GRAPH_DT_F32: case GRAPH_DT_I32: return 4;
     case GRAPH_DT_I64: case GRAPH_DT_F64: return 8;
     case GRAPH_DT_U8: case GRAPH_DT_I8: case GRAPH_DT_BOOL: return 1;
+    case GRAPH_DT_BF16: return 2;
     }
     return 0;
 }

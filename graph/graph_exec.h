@@ -55,6 +55,7 @@ typedef struct {
 struct graph_compiled {
     dnnl_engine_t engine;
     int n_threads;
+    int precision;           /* GRAPH_PREC_F32 or GRAPH_PREC_BF16 */
     int64_t opset;
     int n_inputs, n_outputs;
     int n_buckets;

@@ -2,7 +2,15 @@
  * bucket. Activations are nhwc for 4-D image tensors and plain elsewhere;
  * layout changes are explicit reorder steps, weights are reordered once into
  * the layout each primitive asks for, and every primitive uses a
- * user-provided scratchpad. */
+ * user-provided scratchpad.
+ *
+ * In a bf16 plan, convolutions and matmuls take and give bf16 activations
+ * (weights prepacked to bf16, bias f32); pooling, resize, transpose,
+ * concat, element-wise and binary ops follow their input's type; layer norm,
+ * softmax, reductions, batch norm, LSTM and reference kernels convert to f32.
+ * A value's IR dtype is its storage type (GRAPH_DT_BF16 for bf16), set when
+ * its producer is lowered; conversions are reorder steps, one per value and
+ * target format at most. */
 #include "graph_exec.h"
 
 #include <float.h>
@@ -14,7 +22,7 @@
 typedef struct {
     struct graph_compiled *c;
     bucket *b;
-    int *conv[2];       /* per value: its copy in plain / nhwc layout, or -1 */
+    int *conv[4];       /* per value: its copy in [layout + 2 * bf16], or -1 */
     int cap;
     dnnl_stream_t strm; /* for packing weights at compile */
     int *last;          /* per value: last node that reads it (through aliases) */
@@ -38,7 +46,7 @@ static graph_status grow(lctx *L)
     rt_value *rv = realloc(b->rv, (size_t)cap * sizeof *rv);
     if (!rv) return GRAPH_ERR_NOMEM;
     b->rv = rv;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 4; k++) {
         int *p = realloc(L->conv[k], (size_t)cap * sizeof(int));
         if (!p) return GRAPH_ERR_NOMEM;
         L->conv[k] = p;
@@ -46,7 +54,7 @@ static graph_status grow(lctx *L)
     for (int i = L->cap; i < cap; i++) {
         memset(&b->rv[i], 0, sizeof b->rv[i]);
         b->rv[i].root = i;
-        L->conv[0][i] = L->conv[1][i] = -1;
+        L->conv[0][i] = L->conv[1][i] = L->conv[2][i] = L->conv[3][i] = -1;
     }
     L->cap = cap;
     return GRAPH_OK;
@@ -93,6 +101,7 @@ static dnnl_data_type_t dnnl_dt(int dt)
     case GRAPH_DT_I32: return dnnl_s32;
     case GRAPH_DT_I8: return dnnl_s8;
     case GRAPH_DT_U8: return dnnl_u8;
+    case GRAPH_DT_BF16: return dnnl_bf16;
     }
     return dnnl_data_type_undef;
 }
@@ -195,27 +204,55 @@ done:
     return st;
 }
 
-/* value v in the requested layout (inserting one reorder per value at most) */
-static int in_layout(lctx *L, int v, int layout, graph_status *st)
+enum { DT_KEEP = 0 };
+
+static int is_float(int dt) { return dt == GRAPH_DT_F32 || dt == GRAPH_DT_BF16; }
+
+/* value v in the requested layout and, for a float value, type (DT_KEEP,
+ * GRAPH_DT_F32 or GRAPH_DT_BF16); one reorder per value and format at most */
+static int in_fmt(lctx *L, int v, int layout, int dt, graph_status *st)
 {
     bucket *b = L->b;
     graph_value *gv = &b->ir.values[v];
     if (gv->shape.rank != 4 && layout == LAYOUT_NHWC) layout = LAYOUT_PLAIN;
-    if (b->rv[v].layout == layout) return v;
+    int want = dt == DT_KEEP || !is_float(gv->dtype) ? gv->dtype : dt;
+    if (b->rv[v].layout == layout && gv->dtype == want) return v;
     if (gv->data) { /* constants are stored plain */
-        if (layout == LAYOUT_PLAIN) return v;
+        if (layout == LAYOUT_PLAIN && gv->dtype == want) return v;
     }
-    if (L->conv[layout][v] >= 0) return L->conv[layout][v];
+    int slot = layout + 2 * (want == GRAPH_DT_BF16);
+    if (L->conv[slot][v] >= 0) return L->conv[slot][v];
     graph_shape sh = gv->shape;
-    int nv = new_value(L, v, gv->dtype, &sh, layout);
+    int nv = new_value(L, v, want, &sh, layout);
     if (nv < 0) { *st = GRAPH_ERR_NOMEM; return -1; }
     dnnl_memory_desc_t a, c;
     md_of(L, &a, v, 0);
     md_of(L, &c, nv, 0);
     *st = reorder_step(L, NULL, &a, v, &c, nv);
     if (*st) return -1;
-    L->conv[layout][v] = nv;
+    L->conv[slot][v] = nv;
     return nv;
+}
+
+static int in_layout(lctx *L, int v, int layout, graph_status *st)
+{
+    return in_fmt(L, v, layout, DT_KEEP, st);
+}
+
+/* f32 ops: the input in f32 */
+static int in_f32(lctx *L, int v, int layout, graph_status *st)
+{
+    return in_fmt(L, v, layout, GRAPH_DT_F32, st);
+}
+
+/* the type convs and matmuls compute in */
+static int mm_dt(const lctx *L) { return L->c->precision == GRAPH_PREC_BF16 ? GRAPH_DT_BF16 : GRAPH_DT_F32; }
+
+/* an output y computed in dt (a float output of a float op only) */
+static void set_dt(lctx *L, int y, int dt)
+{
+    graph_value *gv = &L->b->ir.values[y];
+    if (is_float(gv->dtype) && is_float(dt)) gv->dtype = dt;
 }
 
 static graph_status set_out(lctx *L, int v, int layout)
@@ -314,10 +351,12 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_attr_t at = new_attr();
     if (!at) return GRAPH_ERR_NOMEM;
-    int x = in_layout(L, n->in[0], LAYOUT_NHWC, &st);
+    int cdt = mm_dt(L);
+    int x = in_fmt(L, n->in[0], LAYOUT_NHWC, cdt, &st);
     if (x < 0) goto done;
     int y = n->out[0];
     set_out(L, y, LAYOUT_NHWC);
+    set_dt(L, y, cdt);
     graph_value *w = &ir->values[n->in[1]];
     int has_b = n->n_in > 2 && n->in[2] >= 0;
     const int64_t *k, *s, *d, *p;
@@ -348,7 +387,7 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
         ws[3] = kw; ws[4] = 1;
     }
     DN(dnnl_memory_desc_init_by_strides(&wplain, wr, wd, dnnl_f32, ws), "weights md");
-    DN(dnnl_memory_desc_init_by_tag(&wany, wr, wd, dnnl_f32, dnnl_format_tag_any), "weights md");
+    DN(dnnl_memory_desc_init_by_tag(&wany, wr, wd, dnnl_dt(cdt), dnnl_format_tag_any), "weights md");
     dnnl_dims_t bd = { OC };
     DN(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_a), "bias md");
     dnnl_dims_t strides = { s[0], s[1] }, dil = { d[0] - 1, d[1] - 1 },
@@ -380,6 +419,7 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
     if (so >= 0) {
         graph_value *sov = &ir->values[so];
         int inplace = !sov->data && b->rv[so].root == so && b->rv[so].layout == LAYOUT_NHWC && L->last[so] == L->k &&
+                      sov->dtype == ir->values[y].dtype &&
                       graph_shape_numel(&sov->shape) == graph_shape_numel(&ir->values[y].shape);
         for (int i = 0; i < ir->n_outputs; i++) if (ir->outputs[i] == so) inplace = 0;
         if (inplace) b->rv[y].root = so; /* accumulate in the addend's storage */
@@ -431,6 +471,7 @@ static graph_status lower_pool(lctx *L, const graph_node *n)
     if (x < 0 || !at) goto done;
     int y = n->out[0];
     set_out(L, y, LAYOUT_NHWC);
+    set_dt(L, y, L->b->ir.values[x].dtype);
     dnnl_memory_desc_t src, dst;
     md_of(L, &src, x, 0);
     md_of(L, &dst, y, 0);
@@ -470,6 +511,7 @@ static graph_status lower_elt(lctx *L, const graph_node *n)
     if (L->b->ir.values[x].data) lay = LAYOUT_PLAIN;
     int y = n->out[0];
     set_out(L, y, lay);
+    set_dt(L, y, L->b->ir.values[x].dtype);
     dnnl_memory_desc_t src, dst;
     md_of(L, &src, x, 0);
     md_of(L, &dst, y, 0);
@@ -494,7 +536,7 @@ static graph_status lower_ref(lctx *L, const graph_node *n)
     int ins[16];
     if (n->n_in > 16 || n->n_out > 4) return GRAPH_ERR_UNSUPPORTED;
     for (int i = 0; i < n->n_in; i++) {
-        ins[i] = n->in[i] >= 0 ? in_layout(L, n->in[i], LAYOUT_PLAIN, &st) : -1;
+        ins[i] = n->in[i] >= 0 ? in_f32(L, n->in[i], LAYOUT_PLAIN, &st) : -1;
         if (st) return st;
     }
     sp = add_step(L, STEP_REF);
@@ -519,20 +561,26 @@ static graph_status lower_binary(lctx *L, const graph_node *n)
     int comm = is_op(n, "Add") || is_op(n, "Mul");
     const graph_shape *ys = &ir->values[y].shape;
     if (ir->values[y].dtype != GRAPH_DT_F32 || is_op(n, "Pow")) return lower_ref(L, n);
+    if (!is_float(ir->values[a].dtype) || !is_float(ir->values[c].dtype)) return lower_ref(L, n);
     if (!graph_shape_eq(&ir->values[a].shape, ys)) {
         if (comm && graph_shape_eq(&ir->values[c].shape, ys)) { int t = a; a = c; c = t; }
         else return lower_ref(L, n);
     }
     if (ir->values[a].data) return lower_ref(L, n);
-    int lay = b->rv[a].layout;
-    /* a full-size second operand in another layout is converted once */
+    int lay = b->rv[a].layout, adt = ir->values[a].dtype;
+    /* a full-size second operand in another layout or type is converted
+     * once; a broadcast one of another type too */
     if (graph_shape_eq(&ir->values[c].shape, ys) && !ir->values[c].data) {
-        c = in_layout(L, c, lay, &st);
+        c = in_fmt(L, c, lay, adt, &st);
+        if (c < 0) return st;
+    } else if (ir->values[c].dtype != adt && !ir->values[c].data) {
+        c = in_fmt(L, c, b->rv[c].layout, adt, &st);
         if (c < 0) return st;
     }
     dnnl_primitive_attr_t at = new_attr();
     if (!at) return GRAPH_ERR_NOMEM;
     set_out(L, y, lay);
+    set_dt(L, y, adt);
     dnnl_memory_desc_t s0, s1, dst;
     md_of(L, &s0, a, 0);
     md_of(L, &s1, c, ys->rank ? ys->rank : 1);
@@ -557,17 +605,22 @@ static graph_status lower_concat(lctx *L, const graph_node *n)
     bucket *b = L->b;
     int y = n->out[0];
     if (b->ir.values[y].dtype != GRAPH_DT_F32 || n->n_in > 12) return lower_ref(L, n);
-    int lay = LAYOUT_PLAIN;
+    int lay = LAYOUT_PLAIN, dt = GRAPH_DT_F32;
     for (int i = 0; i < n->n_in; i++)
-        if (!b->ir.values[n->in[i]].data) { lay = b->rv[n->in[i]].layout; break; }
+        if (!b->ir.values[n->in[i]].data) {
+            lay = b->rv[n->in[i]].layout;
+            dt = b->ir.values[n->in[i]].dtype;
+            break;
+        }
     int xs[12];
     dnnl_memory_desc_t mds[12], dst;
     for (int i = 0; i < n->n_in; i++) {
-        xs[i] = in_layout(L, n->in[i], lay, &st);
+        xs[i] = in_fmt(L, n->in[i], lay, dt, &st);
         if (xs[i] < 0) return st;
         md_of(L, &mds[i], xs[i], 0);
     }
     set_out(L, y, lay);
+    set_dt(L, y, dt);
     md_of(L, &dst, y, 0);
     int r = b->ir.values[y].shape.rank;
     int64_t ax = graph_attr_int(n, "axis", 0);
@@ -593,28 +646,34 @@ static graph_status lower_matmul(lctx *L, const graph_node *n)
     bucket *b = L->b;
     graph_ir *ir = &b->ir;
     int gemm = is_op(n, "Gemm");
-    int a = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    int cdt = mm_dt(L);
+    int a = in_fmt(L, n->in[0], LAYOUT_PLAIN, cdt, &st);
     if (a < 0) return st;
-    int w = in_layout(L, n->in[1], LAYOUT_PLAIN, &st);
+    /* constant bf16 weights are prepacked (format chosen by oneDNN) */
+    int wpack = cdt == GRAPH_DT_BF16 && ir->values[n->in[1]].data && ir->values[n->in[1]].dtype == GRAPH_DT_F32;
+    int w = wpack ? n->in[1] : in_fmt(L, n->in[1], LAYOUT_PLAIN, cdt, &st);
     if (w < 0) return st;
     int y = n->out[0];
     set_out(L, y, LAYOUT_PLAIN);
+    /* bf16 inputs, f32 output: matmuls feed softmax, layer norm and the
+     * logits, where a bf16 result costs accuracy and saves little */
     int R = ir->values[y].shape.rank;
     dnnl_memory_desc_t sa, sw, dst;
     md_of(L, &sa, a, R);
     md_of(L, &sw, w, R);
     md_of(L, &dst, y, 0);
     dnnl_primitive_attr_t at = new_attr();
+    dnnl_primitive_desc_t pd = NULL;
     if (!at) return GRAPH_ERR_NOMEM;
     graph_node tmp = *n;
     if (gemm) {
         if (graph_attr_int(n, "transA", 0)) {
             dnnl_dims_t d = { sa.dims[1], sa.dims[0] }, s = { 1, sa.dims[1] };
-            dnnl_memory_desc_init_by_strides(&sa, 2, d, dnnl_f32, s);
+            dnnl_memory_desc_init_by_strides(&sa, 2, d, sa.data_type, s);
         }
         if (graph_attr_int(n, "transB", 0)) {
             dnnl_dims_t d = { sw.dims[1], sw.dims[0] }, s = { 1, sw.dims[1] };
-            dnnl_memory_desc_init_by_strides(&sw, 2, d, dnnl_f32, s);
+            dnnl_memory_desc_init_by_strides(&sw, 2, d, sw.data_type, s);
         }
         float alpha = graph_attr_float(n, "alpha", 1.f), beta = graph_attr_float(n, "beta", 1.f);
         if (alpha != 1.f) dnnl_primitive_attr_set_output_scales(at, 1, 0, &alpha);
@@ -642,6 +701,23 @@ static graph_status lower_matmul(lctx *L, const graph_node *n)
     if ((st = post_attr(L, &tmp, at, y, R))) goto done;
     dnnl_matmul_desc_t md;
     step *sp;
+    if (wpack) {
+        dnnl_memory_desc_t swa;
+        DN(dnnl_memory_desc_init_by_tag(&swa, sw.ndims, sw.dims, dnnl_bf16, dnnl_format_tag_any), "weights md");
+        DN(dnnl_matmul_desc_init(&md, &sa, &swa, NULL, &dst), "matmul descriptor");
+        DN(dnnl_primitive_desc_create(&pd, &md, at, L->c->engine, NULL), "matmul");
+        const dnnl_memory_desc_t *wq = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        const void *wp;
+        if ((st = pack(L, n, ir->values[w].data, &sw, wq, &wp))) goto done;
+        if (!(sp = add_step(L, STEP_PRIM))) { st = GRAPH_ERR_NOMEM; goto done; }
+        sp->node = n;
+        arg(sp, DNNL_ARG_SRC, &sa, a, NULL);
+        arg(sp, DNNL_ARG_WEIGHTS, wq, -1, wp);
+        arg(sp, DNNL_ARG_DST, &dst, y, NULL);
+        post_args(L, &tmp, sp, R);
+        st = finish_prim(L, n, pd, sp);
+        goto done;
+    }
     DN(dnnl_matmul_desc_init(&md, &sa, &sw, NULL, &dst), "matmul descriptor");
     if ((st = simple_prim(L, n, &md, at, &sp))) goto done;
     arg(sp, DNNL_ARG_SRC, &sa, a, NULL);
@@ -649,6 +725,7 @@ static graph_status lower_matmul(lctx *L, const graph_node *n)
     arg(sp, DNNL_ARG_DST, &dst, y, NULL);
     post_args(L, &tmp, sp, R);
 done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(at);
     return st;
 }
@@ -670,7 +747,7 @@ static graph_status lower_norm_softmax(lctx *L, const graph_node *n)
     graph_status st = GRAPH_OK;
     bucket *b = L->b;
     graph_ir *ir = &b->ir;
-    int x = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    int x = in_f32(L, n->in[0], LAYOUT_PLAIN, &st);
     if (x < 0) return st;
     int y = n->out[0];
     set_out(L, y, LAYOUT_PLAIN);
@@ -721,7 +798,7 @@ static graph_status lower_reduce(lctx *L, const graph_node *n)
 {
     graph_status st = GRAPH_OK;
     graph_ir *ir = &L->b->ir;
-    int x = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    int x = in_f32(L, n->in[0], LAYOUT_PLAIN, &st);
     if (x < 0) return st;
     int y = n->out[0];
     set_out(L, y, LAYOUT_PLAIN);
@@ -781,6 +858,7 @@ static graph_status lower_resize(lctx *L, const graph_node *n)
     int x = in_layout(L, x0, LAYOUT_NHWC, &st);
     if (x < 0) return st;
     set_out(L, y, LAYOUT_NHWC);
+    set_dt(L, y, ir->values[x].dtype);
     dnnl_memory_desc_t s, d;
     md_of(L, &s, x, 0);
     md_of(L, &d, y, 0);
@@ -803,7 +881,7 @@ static graph_status lower_bn(lctx *L, const graph_node *n)
 {
     graph_status st = GRAPH_OK;
     graph_ir *ir = &L->b->ir;
-    int x = in_layout(L, n->in[0], LAYOUT_NHWC, &st);
+    int x = in_f32(L, n->in[0], LAYOUT_NHWC, &st);
     if (x < 0) return st;
     int y = n->out[0];
     set_out(L, y, L->b->rv[x].layout);
@@ -839,7 +917,8 @@ static graph_status lower_transpose(lctx *L, const graph_node *n)
     int y = n->out[0];
     set_out(L, y, LAYOUT_PLAIN);
     const graph_shape *xs = &ir->values[x].shape;
-    if (ir->values[x].dtype != GRAPH_DT_F32 || xs->rank == 0) return lower_ref(L, n);
+    if (!is_float(ir->values[x].dtype) || xs->rank == 0) return lower_ref(L, n);
+    set_dt(L, y, ir->values[x].dtype);
     int64_t xst[GRAPH_MAX_RANK];
     graph_shape_strides(xs, xst);
     const int64_t *p;
@@ -851,7 +930,7 @@ static graph_status lower_transpose(lctx *L, const graph_node *n)
         s[i] = xst[a];
     }
     dnnl_memory_desc_t sm, dm;
-    dnnl_memory_desc_init_by_strides(&sm, xs->rank, d, dnnl_f32, s);
+    dnnl_memory_desc_init_by_strides(&sm, xs->rank, d, dnnl_dt(ir->values[x].dtype), s);
     md_of(L, &dm, y, 0);
     return reorder_step(L, n, &sm, x, &dm, y);
 }
@@ -864,6 +943,7 @@ static graph_status lower_alias(lctx *L, const graph_node *n)
     if (x < 0) return st;
     int y = n->out[0];
     set_out(L, y, LAYOUT_PLAIN);
+    set_dt(L, y, L->b->ir.values[x].dtype);
     L->b->rv[y].root = x; /* resolved to the final root by the planner */
     return GRAPH_OK;
 }
@@ -877,7 +957,7 @@ static graph_status lower_lstm(lctx *L, const graph_node *n)
     graph_status st = GRAPH_OK;
     bucket *b = L->b;
     graph_ir *ir = &b->ir;
-    int x = in_layout(L, n->in[0], LAYOUT_PLAIN, &st);
+    int x = in_f32(L, n->in[0], LAYOUT_PLAIN, &st);
     if (x < 0) return st;
     const graph_shape *xs = &ir->values[x].shape;
     const char *dir = graph_attr_str(n, "direction", "forward");
@@ -924,7 +1004,7 @@ static graph_status lower_lstm(lctx *L, const graph_node *n)
                     n->n_out > 1 ? n->out[1] : -1, n->n_out > 2 ? n->out[2] : -1 };
     for (int i = 0; i < 4; i++) {
         if (st_v[i] >= 0) {
-            if (i < 2 && (st_v[i] = in_layout(L, st_v[i], LAYOUT_PLAIN, &st)) < 0) goto done;
+            if (i < 2 && (st_v[i] = in_f32(L, st_v[i], LAYOUT_PLAIN, &st)) < 0) goto done;
             if (i >= 2) set_out(L, st_v[i], LAYOUT_PLAIN);
             continue;
         }
@@ -985,8 +1065,7 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
     graph_status st = grow(&L);
     if (st) return st;
     if (dnnl_stream_create(&L.strm, c->engine, dnnl_stream_default_flags) != dnnl_success) {
-        free(L.conv[0]);
-        free(L.conv[1]);
+        for (int k = 0; k < 4; k++) free(L.conv[k]);
         return GRAPH_ERR_DNNL;
     }
     graph_ir *ir = &b->ir;
@@ -1048,14 +1127,13 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
     /* graph outputs are handed out plain */
     for (int i = 0; i < ir->n_outputs && !st; i++) {
         int v = ir->outputs[i];
-        if (!ir->values[v].data && b->rv[v].layout != LAYOUT_PLAIN) {
-            int nv = in_layout(&L, v, LAYOUT_PLAIN, &st);
+        if (!ir->values[v].data && (b->rv[v].layout != LAYOUT_PLAIN || ir->values[v].dtype == GRAPH_DT_BF16)) {
+            int nv = in_f32(&L, v, LAYOUT_PLAIN, &st);
             if (nv >= 0) ir->outputs[i] = nv;
         }
     }
     dnnl_stream_destroy(L.strm);
     free(L.last);
-    free(L.conv[0]);
-    free(L.conv[1]);
+    for (int k = 0; k < 4; k++) free(L.conv[k]);
     return st;
 }

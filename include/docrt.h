@@ -113,6 +113,16 @@ typedef struct { float x0, y0, x1, y1; } docrt_box; /* page pixels */
 /* Corners clockwise from the text's top-left, page pixels. */
 typedef struct { float x[4], y[4]; } docrt_quad;
 
+/* Arithmetic of the convolutions and matmuls: BF16 runs them in bfloat16
+ * with f32 accumulation (AVX512_BF16 or AMX), keeping layer norm, softmax
+ * and LSTM in f32; AUTO picks BF16 where the CPU has AVX512_BF16 or AMX,
+ * for each model whose description does not ask for f32. */
+typedef enum {
+    DOCRT_PRECISION_AUTO = 0,
+    DOCRT_PRECISION_F32,
+    DOCRT_PRECISION_BF16
+} docrt_precision;
+
 typedef struct {
     const char *text;   /* UTF-8, no spaces */
     docrt_box box;
@@ -178,6 +188,7 @@ typedef struct {
     int rec_batch;
     int n_threads;                /* per stream; 0 = 1 */
     int cache_capacity;           /* oneDNN primitive cache; <0 = default */
+    docrt_precision precision;    /* default AUTO */
 } docrt_model_params;
 
 docrt_model_params docrt_model_default_params(void);
@@ -187,6 +198,11 @@ typedef struct docrt_model docrt_model;
 docrt_status docrt_model_load(const docrt_model_params *p, docrt_model **out,
                               char *err, size_t errlen);
 void docrt_model_free(docrt_model *m);
+/* The precision the detector and recognizer were compiled in (F32 or BF16;
+ * under AUTO a model description may keep its model in f32). */
+docrt_status docrt_model_precision(const docrt_model *m, docrt_precision *det,
+                                   docrt_precision *rec);
+const char *docrt_precision_name(docrt_precision p); /* "auto", "f32", "bf16" */
 
 /* ---- stream and OCR ---- */
 

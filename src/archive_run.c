@@ -848,18 +848,20 @@ int archive_run(const docrt_model *model, const archive_input *in, int n,
         fprintf(stderr,
                 "{\"event\":\"summary\",\"files\":%d,\"files_skipped\":%d,"
                 "\"pages\":%d,\"files_failed\":%d,\"pages_failed\":%d,"
-                "\"pages_per_s\":%.3f,\"wall_s\":%.3f,\"peak_rss_kb\":%ld}\n",
+                "\"pages_per_s\":%.3f,\"wall_s\":%.3f,\"peak_rss_kb\":%ld,"
+                "\"precision\":\"%s\"}\n",
                 c.files_done, c.skipped, c.pages_done, c.files_failed,
                 c.pages_failed, wall > 0 ? c.pages_done / wall : 0, wall,
-                (long)ru.ru_maxrss);
+                (long)ru.ru_maxrss, o->precision ? o->precision : "f32");
     else if (!o->quiet && o->progress) /* a pipe: errors only */
         fprintf(stderr,
                 "docrt: %d file%s (%d already done), %d pages, %d failed, "
-                "%.2f pages/s, %.1f s, peak RSS %.0f MB\n",
+                "%.2f pages/s, %.1f s, peak RSS %.0f MB, %s\n",
                 c.files_done + c.skipped, n == 1 ? "" : "s", c.skipped,
                 c.pages_done, c.files_failed,
                 wall > 0 ? c.pages_done / wall : 0, wall,
-                (double)ru.ru_maxrss / 1024.0);
+                (double)ru.ru_maxrss / 1024.0,
+                o->precision ? o->precision : "f32");
 out:
     if (c.jsonl && fclose(c.jsonl) != 0 && rc != CLI_USAGE) {
         fprintf(stderr, "docrt: %s: cannot write\n", o->jsonl);

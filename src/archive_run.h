@@ -30,6 +30,7 @@ typedef struct {
     int progress;        /* one-line progress bar on stderr (a terminal) */
     int log_json;        /* JSON progress lines on stderr */
     const char *jsonl;   /* one JSON line per page, or NULL */
+    const char *precision; /* "f32"/"bf16", for the summary */
     const archive_problem *problems; /* archive: journaled, so that
                                       * errors.jsonl keeps them */
     int n_problems;

@@ -69,6 +69,10 @@ void cli_ocr_usage(FILE *f)
 "      --unclip-ratio X    box expansion (1.5)\n"
 "      --max-pixels N      refuse pages over N pixels (default A3 at 600 dpi)\n"
 "      --cache-capacity N  oneDNN primitive cache capacity\n"
+"      --precision P       auto (default: bf16 where the CPU has AVX512_BF16\n"
+"                          or AMX, else f32, for each model whose description\n"
+"                          does not keep it f32), f32 or bf16; --timing and\n"
+"                          the summary say which was used\n"
 "      --timing            per page: decode/detect/recognize/layout times\n"
 "  -q, --quiet             errors only: no progress line, no summary (in a\n"
 "                          pipe, only errors are printed anyway)\n"
@@ -326,6 +330,12 @@ int cli_ocr(int argc, char **argv)
             if (r < 0) goto missing;
             if (!cli_parse_int(val, 1, 4000000000L, &lv)) { rc = usage_error("bad pixel count '%s'", val); goto out; }
             o.lim.max_pixels = (uint64_t)lv;
+        } else if ((r = cli_take_value(argc, argv, &i, "--precision", NULL, &val))) {
+            if (r < 0) goto missing;
+            if (!strcmp(val, "auto")) mp.precision = DOCRT_PRECISION_AUTO;
+            else if (!strcmp(val, "f32")) mp.precision = DOCRT_PRECISION_F32;
+            else if (!strcmp(val, "bf16")) mp.precision = DOCRT_PRECISION_BF16;
+            else { rc = usage_error("--precision wants auto, f32 or bf16, got '%s'", val); goto out; }
         } else if ((r = cli_take_value(argc, argv, &i, "--cache-capacity", NULL, &val))) {
             if (r < 0) goto missing;
             if (!cli_parse_int(val, 0, 1000000, &lv)) { rc = usage_error("bad capacity '%s'", val); goto out; }
@@ -414,6 +424,14 @@ missing:
         rc = CLI_USAGE;
         goto out;
     }
+    docrt_precision pd = DOCRT_PRECISION_F32, pr = DOCRT_PRECISION_F32;
+    docrt_model_precision(model, &pd, &pr);
+    char prec[64];
+    snprintf(prec, sizeof prec, "detector %s, recognizer %s",
+             docrt_precision_name(pd), docrt_precision_name(pr));
+    o.precision = prec;
+    if (o.timing)
+        fprintf(stderr, "docrt: models compiled: %s\n", prec);
     o.problems = problems.v;
     o.n_problems = problems.n;
     rc = archive_run(model, in, n_in, &o);

@@ -24,7 +24,8 @@ void cli_run_model_usage(FILE *f)
 {
     fputs("usage: docrt run-model MODEL.onnx --input NAME=FILE.npy ... -o DIR\n"
           "                       [--threads N] [--repeat N] "
-          "[--cache-capacity N] [-v]\n"
+          "[--cache-capacity N]\n"
+          "                       [--precision auto|f32|bf16] [-v]\n"
           "\n"
           "Runs an ONNX model once on the given inputs and writes every output\n"
           "to DIR/<output name>.npy ('/' and other unsafe characters in names\n"
@@ -38,6 +39,9 @@ void cli_run_model_usage(FILE *f)
           "                          median_ms=... min_ms=... runs=N threads=T\n"
           "      --cache-capacity N  oneDNN primitive cache capacity\n"
           "                          (default: graph's default)\n"
+          "      --precision P       f32, bf16 (convs and matmuls in bf16,\n"
+          "                          AMX where present) or auto (bf16 where\n"
+          "                          the CPU has AVX512_BF16/AMX; default f32)\n"
           "  -v, --verbose           timings and primitive counts on stderr\n"
           "  -h, --help              this help\n"
           "\n"
@@ -106,6 +110,7 @@ int cli_run_model(int argc, char **argv)
 {
     const char *model_path = NULL, *outdir = NULL;
     long threads = 1, repeat = 0, cache_capacity = -1;
+    int precision = GRAPH_PREC_F32;
     int verbose = 0;
     int rc = CLI_ERR;
 
@@ -199,6 +204,18 @@ int cli_run_model(int argc, char **argv)
             if (!cli_parse_int(val, 0, INT_MAX, &cache_capacity)) {
                 rc = usage_error(
                     "--cache-capacity wants an integer >= 0, got '%s'", val);
+                goto out;
+            }
+        } else if ((r = cli_take_value(argc, argv, &i, "--precision", NULL, &val)) != 0) {
+            if (r < 0) {
+                rc = usage_error("%s needs a value", a);
+                goto out;
+            }
+            if (!strcmp(val, "f32")) precision = GRAPH_PREC_F32;
+            else if (!strcmp(val, "bf16")) precision = GRAPH_PREC_BF16;
+            else if (!strcmp(val, "auto")) precision = GRAPH_PREC_AUTO;
+            else {
+                rc = usage_error("--precision wants auto, f32 or bf16, got '%s'", val);
                 goto out;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -314,6 +331,7 @@ int cli_run_model(int argc, char **argv)
 
     graph_compile_params cp = graph_compile_default_params();
     cp.n_threads = (int)threads;
+    cp.precision = precision;
     if (cache_capacity >= 0)
         cp.cache_capacity = (int)cache_capacity;
     uint64_t prims0 = graph_primitives_created();
@@ -336,12 +354,13 @@ int cli_run_model(int argc, char **argv)
         fprintf(stderr,
                 "docrt: load %.1f ms, compile %.1f ms, primitives created %"
                 PRIu64 ", steps %d, reorders %d, cache capacity in force %d, "
-                "arena %zu bytes, threads %ld\n",
+                "arena %zu bytes, threads %ld, precision %s\n",
                 t_load, t_compile, prims1 - prims0,
                 graph_compiled_n_steps(comp, 0),
                 graph_compiled_n_reorders(comp, 0),
                 graph_cache_capacity_in_force(),
-                graph_stream_arena_bytes(stream), threads);
+                graph_stream_arena_bytes(stream), threads,
+                graph_precision_name(graph_precision_resolve(precision)));
     }
 
     t0 = cli_now_ms();

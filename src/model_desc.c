@@ -84,6 +84,12 @@ docrt_status model_desc_load(const char *onnx_path, int task, model_desc *d,
     for (int i = 0; i < 3; i++)
         if (!(d->std[i] > 0)) { bad = "input.std"; goto bad; }
     d->pad_value = get_num(in, "pad_value", &v) ? (float)v : NAN;
+    json_t *ap = json_object_get(root, "auto_precision");
+    if (ap && (!json_is_string(ap) || (strcmp(json_string_value(ap), "f32") &&
+                                       strcmp(json_string_value(ap), "bf16")))) {
+        bad = "auto_precision (\"f32\" or \"bf16\")"; goto bad;
+    }
+    d->auto_f32 = ap && !strcmp(json_string_value(ap), "f32");
 
     if (task == MD_DETECTION) {
         json_t *b = json_object_get(root, "buckets");

@@ -35,6 +35,8 @@ typedef struct {
     float drop_score;     /* recognition: lines below this mean confidence
                            * are dropped (figures, noise) */
     float angle_thresh;   /* angle classifier: flip when p(180) > this */
+    int auto_f32;         /* "auto_precision": "f32": under precision AUTO
+                           * this model stays f32 (bf16 measured worse) */
 } model_desc;
 
 /* Reads onnx_path with ".onnx" replaced by ".json". */

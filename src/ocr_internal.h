@@ -19,6 +19,7 @@ struct docrt_model {
     model_desc det_d, rec_d, cls_d;
     graph_model *det_g, *rec_g, *cls_g;
     graph_compiled *det_c, *rec_c, *cls_c;
+    docrt_precision det_prec, rec_prec; /* resolved: F32 or BF16 */
     ctc_vocab vocab;
     int n_det, det_hw[8][2];
     int n_rec, rec_w[8], rec_T[8], rec_batch;

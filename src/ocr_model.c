@@ -32,7 +32,24 @@ docrt_model_params docrt_model_default_params(void)
     p.model_dir = "weights";
     p.n_threads = 1;
     p.cache_capacity = -1;
+    p.precision = DOCRT_PRECISION_AUTO;
     return p;
+}
+
+const char *docrt_precision_name(docrt_precision p)
+{
+    return p == DOCRT_PRECISION_AUTO ? graph_precision_name(GRAPH_PREC_AUTO)
+         : p == DOCRT_PRECISION_F32 ? graph_precision_name(GRAPH_PREC_F32)
+         : p == DOCRT_PRECISION_BF16 ? graph_precision_name(GRAPH_PREC_BF16) : "unknown";
+}
+
+docrt_status docrt_model_precision(const docrt_model *m, docrt_precision *det,
+                                   docrt_precision *rec)
+{
+    if (!m || !det || !rec) return DOCRT_ERR_ARG;
+    *det = m->det_prec;
+    *rec = m->rec_prec;
+    return DOCRT_OK;
 }
 
 static void join(char *dst, size_t n, const char *dir, const char *given,
@@ -184,9 +201,24 @@ docrt_status docrt_model_load(const docrt_model_params *pp, docrt_model **out,
     graph_compile_params cp = graph_compile_default_params();
     cp.n_threads = p->n_threads > 0 ? p->n_threads : 1;
     if (p->cache_capacity >= 0) cp.cache_capacity = p->cache_capacity;
-
+    if (p->precision < DOCRT_PRECISION_AUTO || p->precision > DOCRT_PRECISION_BF16) {
+        st = DOCRT_ERR_ARG;
+        snprintf(err, errlen, "unknown precision %d", (int)p->precision);
+        goto fail;
+    }
+    /* per model: an explicit precision applies to all; AUTO gives bf16
+     * where the CPU has it, except to a model whose description says
+     * "auto_precision": "f32" */
+    int want = p->precision == DOCRT_PRECISION_BF16 ? GRAPH_PREC_BF16
+             : p->precision == DOCRT_PRECISION_F32 ? GRAPH_PREC_F32 : GRAPH_PREC_AUTO;
+    graph_compile_params cpd = cp, cpr = cp, cpc = cp;
+    cpd.precision = graph_precision_resolve(want == GRAPH_PREC_AUTO && m->det_d.auto_f32 ? GRAPH_PREC_F32 : want);
+    cpr.precision = graph_precision_resolve(want == GRAPH_PREC_AUTO && m->rec_d.auto_f32 ? GRAPH_PREC_F32 : want);
+    m->det_prec = cpd.precision == GRAPH_PREC_BF16 ? DOCRT_PRECISION_BF16 : DOCRT_PRECISION_F32;
+    m->rec_prec = cpr.precision == GRAPH_PREC_BF16 ? DOCRT_PRECISION_BF16 : DOCRT_PRECISION_F32;
+    cpc.precision = graph_precision_resolve(want == GRAPH_PREC_AUTO && m->cls_d.auto_f32 ? GRAPH_PREC_F32 : want);
     if ((st = load_graph(m->det_path, &m->det_d, (const int (*)[2])m->det_hw,
-                         m->n_det, 1, &cp, &m->det_g, &m->det_c, err, errlen)))
+                         m->n_det, 1, &cpd, &m->det_g, &m->det_c, err, errlen)))
         goto fail;
     int rec_hw[8][2];
     for (int i = 0; i < m->n_rec; i++) {
@@ -194,13 +226,13 @@ docrt_status docrt_model_load(const docrt_model_params *pp, docrt_model **out,
         rec_hw[i][1] = m->rec_w[i];
     }
     if ((st = load_graph(m->rec_path, &m->rec_d, (const int (*)[2])rec_hw,
-                         m->n_rec, m->rec_batch, &cp, &m->rec_g, &m->rec_c,
+                         m->n_rec, m->rec_batch, &cpr, &m->rec_g, &m->rec_c,
                          err, errlen)))
         goto fail;
     if (p->angle_cls) {
         int cls_hw[1][2] = {{m->cls_d.height, m->cls_d.width}};
         if ((st = load_graph(m->cls_path, &m->cls_d, (const int (*)[2])cls_hw,
-                             1, 1, &cp, &m->cls_g, &m->cls_c, err, errlen)))
+                             1, 1, &cpc, &m->cls_g, &m->cls_c, err, errlen)))
             goto fail;
         graph_shape o = graph_compiled_output_shape(m->cls_c, 0, 0);
         if (o.rank != 2 || o.dims[1] != 2) {
