@@ -139,7 +139,7 @@ if [ $run_docrt = 1 ]; then
     t0=$(now)
     rc=0
     # shellcheck disable=SC2086
-    "$docrt" ocr "${images[@]}" -o "$out/docrt_batch" --format txt \
+    "$docrt" ocr "${images[@]}" -o "$out/docrt_batch" --format txt --jobs 1 \
         --model-dir "$model_dir" --threads "$threads" ${DOCRT_ARGS:-} \
         >/dev/null 2>"$out/docrt_batch/stderr" || rc=$?
     t1=$(now)
