@@ -344,6 +344,36 @@ static graph_status layernorm(fctx *c)
     return GRAPH_OK;
 }
 
+/* Gives conv node k new constant weights (nw, shaped as its old ones) and
+ * bias (nb, one per output channel); takes ownership of nw, frees nb. */
+static graph_status set_conv_wb(fctx *c, int k, float *nw, float *nb, const char *tag)
+{
+    graph_ir *ir = c->ir;
+    char name[32];
+    graph_shape ws = V(c, ir->nodes[k].in[1])->shape;
+    snprintf(name, sizeof name, "%s_w", tag);
+    int wv = graph_ir_add_value(ir, name);
+    if (wv < 0) { free(nw); free(nb); return GRAPH_ERR_NOMEM; }
+    ir->values[wv].dtype = GRAPH_DT_F32;
+    ir->values[wv].shape = ws;
+    ir->values[wv].data = nw;
+    ir->values[wv].owns_data = 1;
+    snprintf(name, sizeof name, "%s_b", tag);
+    int bv = add_const_f32(c, name, nb, ws.dims[0]);
+    free(nb);
+    if (bv < 0) return GRAPH_ERR_NOMEM;
+    graph_node *cv = &ir->nodes[k];
+    if (cv->n_in < 3) {
+        int *in = realloc(cv->in, 3 * sizeof(int));
+        if (!in) return GRAPH_ERR_NOMEM;
+        cv->in = in;
+        cv->n_in = 3;
+    }
+    cv->in[1] = wv;
+    cv->in[2] = bv;
+    return GRAPH_OK;
+}
+
 /* Pass 5: Conv + BatchNormalization -> Conv with folded weights */
 static graph_status fold_bn(fctx *c)
 {
@@ -368,30 +398,11 @@ static graph_status fold_bn(fctx *c)
             for (int64_t i = 0; i < per; i++) nw[o * per + i] = ow[o * per + i] * s;
             nb[o] = ((ob ? ob[o] : 0) - mu[o]) * s + sh[o];
         }
-        graph_shape ws = w->shape;
-        int wv = graph_ir_add_value(ir, "_bn_w");
-        if (wv < 0) { free(nw); free(nb); return GRAPH_ERR_NOMEM; }
-        ir->values[wv].dtype = GRAPH_DT_F32;
-        ir->values[wv].shape = ws;
-        ir->values[wv].data = nw;
-        ir->values[wv].owns_data = 1;
-        int bv = add_const_f32(c, "_bn_b", nb, OC);
-        free(nb);
-        if (bv < 0) return GRAPH_ERR_NOMEM;
-        cv = &ir->nodes[ck];
-        bn = &ir->nodes[k];
-        if (cv->n_in < 3) {
-            int *in = realloc(cv->in, 3 * sizeof(int));
-            if (!in) return GRAPH_ERR_NOMEM;
-            cv->in = in;
-            cv->n_in = 3;
-        }
-        cv->in[1] = wv;
-        cv->in[2] = bv;
-        cv->out[0] = bn->out[0];
-        bn->dead = 1;
-        graph_status st = recount(c);
+        graph_status st = set_conv_wb(c, ck, nw, nb, "_bn");
         if (st) return st;
+        ir->nodes[ck].out[0] = ir->nodes[k].out[0];
+        ir->nodes[k].dead = 1;
+        if ((st = recount(c))) return st;
     }
     return GRAPH_OK;
 }
@@ -439,32 +450,15 @@ static graph_status fold_linear(fctx *c, int k, float a, float b)
     const float *ob = cv->n_in > 2 && cv->in[2] >= 0 ? V(c, cv->in[2])->data : NULL;
     for (int64_t i = 0; i < nw; i++) d[i] = ow[i] * a;
     for (int64_t o = 0; o < OC; o++) nb[o] = (ob ? ob[o] : 0.f) * a + b;
-    graph_shape ws = w->shape;
-    int wv = graph_ir_add_value(ir, "_lin_w");
-    if (wv < 0) { free(d); free(nb); return GRAPH_ERR_NOMEM; }
-    ir->values[wv].dtype = GRAPH_DT_F32;
-    ir->values[wv].shape = ws;
-    ir->values[wv].data = d;
-    ir->values[wv].owns_data = 1;
-    int bv = add_const_f32(c, "_lin_b", nb, OC);
-    free(nb);
-    if (bv < 0) return GRAPH_ERR_NOMEM;
-    cv = &ir->nodes[k];
-    if (cv->n_in < 3) {
-        int *in = realloc(cv->in, 3 * sizeof(int));
-        if (!in) return GRAPH_ERR_NOMEM;
-        cv->in = in;
-        cv->n_in = 3;
-    }
-    cv->in[1] = wv;
-    cv->in[2] = bv;
-    return GRAPH_OK;
+    return set_conv_wb(c, k, d, nb, "_lin");
 }
 
 /* Pass 6: Conv + residual Add (sum) and eltwise post-ops; MatMul/Gemm too */
 static graph_status post_ops(fctx *c)
 {
     graph_ir *ir = c->ir;
+    const char *dbg = getenv("GRAPH_DEBUG_SKIP");
+    if (!dbg) dbg = "";
     for (int k = 0; k < ir->n_nodes; k++) {
         graph_node *n = &ir->nodes[k];
         if (n->dead) continue;
@@ -477,8 +471,6 @@ static graph_status post_ops(fctx *c)
             graph_node *m = &ir->nodes[nx];
             int has_sum = 0;
             for (int p = 0; p < n->n_post; p++) has_sum |= n->post[p].kind == GP_SUM;
-            const char *dbg = getenv("GRAPH_DEBUG_SKIP");
-            if (!dbg) dbg = "";
             int fold = conv && is_op(m, "_Elt") && !n->n_post && m->n_post && m->post[0].alg == dnnl_eltwise_linear &&
                        is_const(c, n->in[1]) && V(c, n->in[1])->dtype == GRAPH_DT_F32;
             if (is_op(m, "_Elt") && elt_ok_for(n, m, fold) && !(mm && strchr(dbg, 'm')) && !(conv && strchr(dbg, 'c'))) {

@@ -700,30 +700,23 @@ static graph_status lower_matmul(lctx *L, const graph_node *n)
     }
     if ((st = post_attr(L, &tmp, at, y, R))) goto done;
     dnnl_matmul_desc_t md;
-    step *sp;
+    dnnl_memory_desc_t swd = sw; /* what the primitive reads */
+    if (wpack) DN(dnnl_memory_desc_init_by_tag(&swd, sw.ndims, sw.dims, dnnl_bf16, dnnl_format_tag_any), "weights md");
+    DN(dnnl_matmul_desc_init(&md, &sa, &swd, NULL, &dst), "matmul descriptor");
+    DN(dnnl_primitive_desc_create(&pd, &md, at, L->c->engine, NULL), "matmul");
+    const void *wp = NULL;
     if (wpack) {
-        dnnl_memory_desc_t swa;
-        DN(dnnl_memory_desc_init_by_tag(&swa, sw.ndims, sw.dims, dnnl_bf16, dnnl_format_tag_any), "weights md");
-        DN(dnnl_matmul_desc_init(&md, &sa, &swa, NULL, &dst), "matmul descriptor");
-        DN(dnnl_primitive_desc_create(&pd, &md, at, L->c->engine, NULL), "matmul");
-        const dnnl_memory_desc_t *wq = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        const void *wp;
-        if ((st = pack(L, n, ir->values[w].data, &sw, wq, &wp))) goto done;
-        if (!(sp = add_step(L, STEP_PRIM))) { st = GRAPH_ERR_NOMEM; goto done; }
-        sp->node = n;
-        arg(sp, DNNL_ARG_SRC, &sa, a, NULL);
-        arg(sp, DNNL_ARG_WEIGHTS, wq, -1, wp);
-        arg(sp, DNNL_ARG_DST, &dst, y, NULL);
-        post_args(L, &tmp, sp, R);
-        st = finish_prim(L, n, pd, sp);
-        goto done;
+        swd = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        if ((st = pack(L, n, ir->values[w].data, &sw, &swd, &wp))) goto done;
     }
-    DN(dnnl_matmul_desc_init(&md, &sa, &sw, NULL, &dst), "matmul descriptor");
-    if ((st = simple_prim(L, n, &md, at, &sp))) goto done;
+    step *sp = add_step(L, STEP_PRIM);
+    if (!sp) { st = GRAPH_ERR_NOMEM; goto done; }
+    sp->node = n;
     arg(sp, DNNL_ARG_SRC, &sa, a, NULL);
-    arg(sp, DNNL_ARG_WEIGHTS, &sw, w, NULL);
+    arg(sp, DNNL_ARG_WEIGHTS, &swd, wpack ? -1 : w, wp);
     arg(sp, DNNL_ARG_DST, &dst, y, NULL);
     post_args(L, &tmp, sp, R);
+    st = finish_prim(L, n, pd, sp);
 done:
     if (pd) dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(at);
@@ -805,11 +798,7 @@ static graph_status lower_reduce(lctx *L, const graph_node *n)
     const graph_shape *xs = &ir->values[x].shape;
     const int64_t *red;
     int cnt = graph_attr_ints(n, "_red", &red);
-    if (cnt < 0) { /* noop_with_empty_axes */
-        int64_t sz = graph_shape_numel(xs) * 4;
-        (void)sz;
-        return lower_ref(L, n);
-    }
+    if (cnt < 0) return lower_ref(L, n); /* noop_with_empty_axes */
     graph_shape ks = *xs;
     for (int i = 0; i < xs->rank; i++) if (red[i]) ks.dims[i] = 1;
     dnnl_memory_desc_t s, d;
@@ -1093,8 +1082,6 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
         const graph_node *n = &ir->nodes[k];
         if (n->dead) continue;
         L.k = k;
-        int y = n->out[0];
-        int f32 = y >= 0 && ir->values[y].dtype == GRAPH_DT_F32;
         if (is_op(n, "Conv") || is_op(n, "ConvTranspose")) st = lower_conv(&L, n);
         else if (is_op(n, "MaxPool") || is_op(n, "AveragePool") || is_op(n, "GlobalAveragePool")) st = lower_pool(&L, n);
         else if (is_op(n, "_Elt")) st = lower_elt(&L, n);
@@ -1122,7 +1109,6 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
                 st = GRAPH_ERR_UNSUPPORTED;
             } else st = lower_ref(&L, n);
         }
-        (void)f32;
     }
     /* graph outputs are handed out plain */
     for (int i = 0; i < ir->n_outputs && !st; i++) {

@@ -25,7 +25,6 @@ typedef struct {
     /* the input the worker holds: PAGE requests decode from it */
     docrt_document *cur_doc;
     int cur_np;
-    const char *cur_path;
     /* one decoded page */
     int page_ready, page_no;
     docrt_document *page_doc; /* the document the page came from */
@@ -248,7 +247,6 @@ int archive_reader_next_file(archive_reader *r, int w, archive_file *f)
         s->file_ready = 0;
         s->cur_doc = f->doc;
         s->cur_np = f->n_pages;
-        s->cur_path = r->in[f->idx].path;
         if (f->n_pages == 0) /* nothing to decode: ask for the next now */
             enqueue(r, w, REQ_FILE);
     }

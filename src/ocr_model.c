@@ -52,6 +52,16 @@ docrt_status docrt_model_precision(const docrt_model *m, docrt_precision *det,
     return DOCRT_OK;
 }
 
+/* GRAPH_PREC_F32 or _BF16 for one model: an explicit choice applies to
+ * every model; AUTO is bf16 where the CPU has it unless the model's
+ * description keeps it f32. */
+static int model_precision(docrt_precision want, const model_desc *d)
+{
+    int g = want == DOCRT_PRECISION_BF16 ? GRAPH_PREC_BF16
+          : want == DOCRT_PRECISION_F32 || d->auto_f32 ? GRAPH_PREC_F32 : GRAPH_PREC_AUTO;
+    return graph_precision_resolve(g);
+}
+
 static void join(char *dst, size_t n, const char *dir, const char *given,
                  const char *file)
 {
@@ -206,17 +216,12 @@ docrt_status docrt_model_load(const docrt_model_params *pp, docrt_model **out,
         snprintf(err, errlen, "unknown precision %d", (int)p->precision);
         goto fail;
     }
-    /* per model: an explicit precision applies to all; AUTO gives bf16
-     * where the CPU has it, except to a model whose description says
-     * "auto_precision": "f32" */
-    int want = p->precision == DOCRT_PRECISION_BF16 ? GRAPH_PREC_BF16
-             : p->precision == DOCRT_PRECISION_F32 ? GRAPH_PREC_F32 : GRAPH_PREC_AUTO;
     graph_compile_params cpd = cp, cpr = cp, cpc = cp;
-    cpd.precision = graph_precision_resolve(want == GRAPH_PREC_AUTO && m->det_d.auto_f32 ? GRAPH_PREC_F32 : want);
-    cpr.precision = graph_precision_resolve(want == GRAPH_PREC_AUTO && m->rec_d.auto_f32 ? GRAPH_PREC_F32 : want);
+    cpd.precision = model_precision(p->precision, &m->det_d);
+    cpr.precision = model_precision(p->precision, &m->rec_d);
+    cpc.precision = model_precision(p->precision, &m->cls_d);
     m->det_prec = cpd.precision == GRAPH_PREC_BF16 ? DOCRT_PRECISION_BF16 : DOCRT_PRECISION_F32;
     m->rec_prec = cpr.precision == GRAPH_PREC_BF16 ? DOCRT_PRECISION_BF16 : DOCRT_PRECISION_F32;
-    cpc.precision = graph_precision_resolve(want == GRAPH_PREC_AUTO && m->cls_d.auto_f32 ? GRAPH_PREC_F32 : want);
     if ((st = load_graph(m->det_path, &m->det_d, (const int (*)[2])m->det_hw,
                          m->n_det, 1, &cpd, &m->det_g, &m->det_c, err, errlen)))
         goto fail;
