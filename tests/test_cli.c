@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_tmpdir.h"
 #include "cli.h"
 #include "npy.h"
 
@@ -16,9 +17,7 @@ static char det_model[1024];
 
 static void setup(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/docrt_cli_XXXXXX", t && *t ? t : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    test_tmpdir_make(tmpdir, sizeof tmpdir, "cli");
     const char *src = getenv("DOCRT_SOURCE_DIR");
     snprintf(det_model, sizeof det_model, "%s/weights/ch_PP-OCRv4_det_infer.onnx",
              src ? src : ".");
@@ -26,19 +25,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmpdir);
+    test_tmpdir_remove(tmpdir);
 }
 
 static const char *tpath(const char *name)
 {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
+    return test_tmpdir_path(tmpdir, name);
 }
 
 static char out_text[8192], err_text[8192];
