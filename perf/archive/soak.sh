@@ -82,8 +82,14 @@ running = pg < (pg.max() if len(pg) else 0)
 after = rss[(pg >= 100) & running]
 base = after[0] if len(after) else float("nan")
 dev = (np.abs(after - base).max() / base * 100) if len(after) else float("nan")
+# growth and dips apart: a dip is memory handed back (a large page freed),
+# growth would be a leak or a cache filling up
+up = ((after.max() - base) / base * 100) if len(after) else float("nan")
+down = ((base - after.min()) / base * 100) if len(after) else float("nan")
+within = (np.abs(after - base) <= 0.05 * base).mean() * 100 if len(after) else float("nan")
 lines = [f"jobs {jobs}, exit {rc}", f"pages {done}, wall {wall:.0f} s, {done / max(wall, 1e-9):.3f} pages/s",
-         f"peak RSS {rss.max():.0f} MB, RSS after 100 pages {base:.0f} MB, largest deviation after that {dev:.1f} %"]
+         f"peak RSS {rss.max():.0f} MB, RSS after 100 pages {base:.0f} MB, largest deviation after that {dev:.1f} %",
+         f"after page 100: highest +{up:.1f} %, lowest -{down:.1f} %, {within:.1f} % of samples within 5 %"]
 open(f"{out}/summary.txt", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 # plot: RSS (MB) over pages done
