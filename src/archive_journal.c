@@ -1,4 +1,5 @@
 /* archive_journal.c - see archive_journal.h. */
+#define _GNU_SOURCE /* fallocate, FALLOC_FL_KEEP_SIZE */
 #include "archive_journal.h"
 
 #include <errno.h>
@@ -47,11 +48,34 @@ static char *read_all(int fd, size_t *len)
     return buf;
 }
 
+/* Reserves disk blocks past the journal's end (its size unchanged), so that
+ * on a filling disk the outputs written meanwhile run out of space first and
+ * the journal can still record those failures. Tries a 64 KiB reservation,
+ * else just what the next `need` bytes take; a file system without
+ * fallocate (EOPNOTSUPP) is left as it is. Called under the flock. */
+static void journal_reserve(journal *j, size_t need)
+{
+    struct stat sb;
+    if (fstat(j->fd, &sb) != 0)
+        return;
+    off_t end = sb.st_size + (off_t)need;
+    if (end <= j->reserved)
+        return;
+    off_t sizes[2] = {64 * 1024, (off_t)((need + 4095) / 4096 * 4096)};
+    for (int i = 0; i < 2; i++)
+        if (sizes[i] >= (off_t)need &&
+            fallocate(j->fd, FALLOC_FL_KEEP_SIZE, sb.st_size, sizes[i]) == 0) {
+            j->reserved = sb.st_size + sizes[i];
+            return;
+        }
+}
+
 int journal_open(journal *j, const char *outdir, int resume, char *err,
                  size_t errlen)
 {
     j->fd = -1;
     j->path = NULL;
+    j->reserved = 0;
     size_t n = strlen(outdir) + 32;
     char *dir = malloc(n);
     j->path = malloc(n);
@@ -98,6 +122,8 @@ int journal_open(journal *j, const char *outdir, int resume, char *err,
             free(all);
         }
     }
+    if (!rc)
+        journal_reserve(j, 1024);
     flock(j->fd, LOCK_UN);
     if (rc) {
         snprintf(err, errlen, "cannot write %s: %s", j->path, strerror(errno));
@@ -191,6 +217,7 @@ int journal_append(journal *j, const char *line, int sync)
     memcpy(buf, line, n);
     buf[n] = '\n';
     flock(j->fd, LOCK_EX);
+    journal_reserve(j, n + 1);
     size_t off = 0;
     int rc = 0;
     while (off < n + 1) {

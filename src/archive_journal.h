@@ -6,7 +6,9 @@
  * entry) is a line {"path","page":0,"reason","missing":true}, without rel;
  * errors.jsonl leaves it out once a later "done" line has its path.
  * Lines are written with one write(2) on an O_APPEND descriptor under an
- * flock, so shards sharing an OUTDIR may append at the same time. */
+ * flock, so shards sharing an OUTDIR may append at the same time. Disk
+ * blocks past its end are reserved ahead of the writes (fallocate with
+ * KEEP_SIZE), so a disk filled by the outputs still takes journal lines. */
 #ifndef DOCRT_ARCHIVE_JOURNAL_H
 #define DOCRT_ARCHIVE_JOURNAL_H
 
@@ -25,6 +27,7 @@ typedef struct {
 typedef struct {
     int fd;
     char *path;
+    long long reserved; /* file offset up to which blocks are reserved */
 } journal;
 
 /* Opens (creating OUTDIR/.docrt) the journal; truncates it when !resume,

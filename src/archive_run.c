@@ -825,11 +825,16 @@ int archive_run(const docrt_model *model, const archive_input *in, int n,
         rc = CLI_USAGE;
         goto out;
     }
+    /* errors.jsonl is rebuilt from the journal, which holds every failure:
+     * when it cannot be written (a full disk), the run still ends with
+     * exit 1 if inputs failed, and the next run writes it. */
     if (o->archive &&
         journal_write_errors(&c.jr, o->outdir, err, sizeof err) != 0) {
         fprintf(stderr, "docrt: %s\n", err);
-        rc = CLI_USAGE;
-        goto out;
+        if (!c.files_failed) {
+            rc = CLI_USAGE;
+            goto out;
+        }
     }
     rc = c.files_failed ? CLI_ERR : CLI_OK;
     double wall = (cli_now_ms() - c.t0) / 1e3;
