@@ -417,7 +417,9 @@ missing:
 
     docrt_model *model = NULL;
     err[0] = '\0';
+    double t_load = cli_now_ms();
     s = docrt_model_load(&mp, &model, err, sizeof err);
+    t_load = cli_now_ms() - t_load;
     if (s != DOCRT_OK) {
         fprintf(stderr, "docrt: cannot load the models: %s\n",
                 err[0] ? err : docrt_status_str(s));
@@ -431,7 +433,8 @@ missing:
              docrt_precision_name(pd), docrt_precision_name(pr));
     o.precision = prec;
     if (o.timing)
-        fprintf(stderr, "docrt: models compiled: %s\n", prec);
+        fprintf(stderr, "docrt: models compiled: %s, in %.0f ms (load, "
+                "every bucket compiled)\n", prec, t_load);
     o.problems = problems.v;
     o.n_problems = problems.n;
     rc = archive_run(model, in, n_in, &o);

@@ -25,7 +25,8 @@ void cli_run_model_usage(FILE *f)
     fputs("usage: docrt run-model MODEL.onnx --input NAME=FILE.npy ... -o DIR\n"
           "                       [--threads N] [--repeat N] "
           "[--cache-capacity N]\n"
-          "                       [--precision auto|f32|bf16] [-v]\n"
+          "                       [--precision auto|f32|bf16] [--timing-loop] "
+          "[-v]\n"
           "\n"
           "Runs an ONNX model once on the given inputs and writes every output\n"
           "to DIR/<output name>.npy ('/' and other unsafe characters in names\n"
@@ -37,6 +38,11 @@ void cli_run_model_usage(FILE *f)
           "  -t, --threads N         threads per stream (default 1)\n"
           "  -r, --repeat N          then run N more times and print\n"
           "                          median_ms=... min_ms=... runs=N threads=T\n"
+          "      --timing-loop       after the first run, read counts from\n"
+          "                          stdin, one per line; for each, run that\n"
+          "                          many times and print the run times in ms\n"
+          "                          on one line (the harness protocol of\n"
+          "                          perf/bench_models.py); EOF ends\n"
           "      --cache-capacity N  oneDNN primitive cache capacity\n"
           "                          (default: graph's default)\n"
           "      --precision P       f32, bf16 (convs and matmuls in bf16,\n"
@@ -110,6 +116,7 @@ int cli_run_model(int argc, char **argv)
 {
     const char *model_path = NULL, *outdir = NULL;
     long threads = 1, repeat = 0, cache_capacity = -1;
+    int timing_loop = 0;
     int precision = GRAPH_PREC_F32;
     int verbose = 0;
     int rc = CLI_ERR;
@@ -140,6 +147,8 @@ int cli_run_model(int argc, char **argv)
             cli_run_model_usage(stdout);
             rc = CLI_OK;
             goto out;
+        } else if (strcmp(a, "--timing-loop") == 0) {
+            timing_loop = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             verbose = 1;
         } else if ((r = cli_take_value(argc, argv, &i, "--input", "-i", &val)) != 0) {
@@ -447,6 +456,37 @@ int cli_run_model(int argc, char **argv)
                     "docrt: primitives created during the %ld repeats: %" PRIu64
                     "\n",
                     repeat, p1 - p0);
+    }
+    if (timing_loop) {
+        /* One line per request, so a driver can interleave systems run by
+         * run. The times go to stdout, flushed per line. */
+        printf("ready\n");
+        fflush(stdout);
+        char line[64];
+        while (fgets(line, sizeof line, stdin)) {
+            long n = 0;
+            char *tok = strtok(line, " \t\r\n");
+            if (!tok)
+                continue;
+            if (!cli_parse_int(tok, 1, 100000, &n)) {
+                fprintf(stderr, "docrt: --timing-loop wants a count per line\n");
+                goto out;
+            }
+            for (long r = 0; r < n; r++) {
+                t0 = cli_now_ms();
+                st = graph_stream_run(stream, 0, in_ptrs, out_ptrs);
+                double ms = cli_now_ms() - t0;
+                if (st != GRAPH_OK) {
+                    const char *why = graph_stream_last_error(stream);
+                    fprintf(stderr, "docrt: %s: run failed: %s\n", model_path,
+                            why && *why ? why : graph_status_str(st));
+                    goto out;
+                }
+                printf(r ? " %.3f" : "%.3f", ms);
+            }
+            printf("\n");
+            fflush(stdout);
+        }
     }
     rc = CLI_OK;
 

@@ -9,6 +9,8 @@
 // --threads N: intraOpNumThreads (default 1); interOpNumThreads is always 1.
 // --repeat N: after the first run (whose outputs are written), time N more
 // runs and print "median_ms=... min_ms=... runs=N threads=N".
+// --timing-loop: then print "ready" and, for each line "N" on stdin, run N
+// times and print the run times in ms on one line (perf/bench_models.py).
 'use strict';
 
 const fs = require('fs');
@@ -97,11 +99,13 @@ function sanitize(name) {
 
 async function main() {
   const args = process.argv.slice(2);
-  let threads = 1, repeat = 0;
+  let threads = 1, repeat = 0, timingLoop = false;
   const pos = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--threads' || a === '--repeat') {
+    if (a === '--timing-loop') {
+      timingLoop = true;
+    } else if (a === '--threads' || a === '--repeat') {
       const v = Number(args[++i]);
       if (!Number.isInteger(v) || v < (a === '--threads' ? 1 : 0))
         die(`${a} needs a ${a === '--threads' ? 'positive' : 'non-negative'} integer`);
@@ -179,6 +183,23 @@ async function main() {
     const median = ms.length % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;
     process.stdout.write(`median_ms=${median.toFixed(3)} min_ms=${ms[0].toFixed(3)} ` +
                          `runs=${repeat} threads=${threads}\n`);
+  }
+  if (timingLoop) {
+    process.stdout.write('ready\n');
+    const rl = require('readline').createInterface({input: process.stdin});
+    for await (const line of rl) {
+      const t = line.trim();
+      if (!t) continue;
+      const n = Number(t);
+      if (!Number.isInteger(n) || n < 1) die(`--timing-loop: bad count '${t}'`);
+      const ms = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = process.hrtime.bigint();
+        await session.run(feeds);
+        ms.push((Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3));
+      }
+      process.stdout.write(ms.join(' ') + '\n');
+    }
   }
   await session.release();
 }
