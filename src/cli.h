@@ -42,4 +42,7 @@ int cli_make_dirs(const char *dir, char *err, size_t errlen);
 int cli_ocr(int argc, char **argv);
 void cli_ocr_usage(FILE *f);
 
+int cli_serve(int argc, char **argv);
+void cli_serve_usage(FILE *f);
+
 #endif

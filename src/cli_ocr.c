@@ -9,6 +9,7 @@
 #include "archive_inputs.h"
 #include "archive_run.h"
 #include "cli.h"
+#include "cli_model_opts.h"
 #include "docrt.h"
 
 #include <errno.h>
@@ -34,12 +35,8 @@ void cli_ocr_usage(FILE *f)
 "  -o, --output DIR        output folder (created; default: .)\n"
 "  -f, --format LIST       comma list of txt, json, hocr, alto (default txt);\n"
 "                          extensions .txt .json .hocr .xml\n"
-"  -m, --model-dir DIR     model files and descriptions (default: $DOCRT_MODEL_DIR,\n"
-"                          else ./weights, else weights/ beside the build\n"
-"                          folder of the executable)\n"
 "  -j, --jobs N            pages read in parallel by N streams, one file each\n"
 "                          (default: one per core); each stream uses --threads\n"
-"  -t, --threads N         oneDNN threads per stream (default 1)\n"
 "      --files-from LIST   also read the paths listed in LIST, one a line\n"
 "                          ('-': stdin)\n"
 "      --include GLOB      only files whose path under their folder matches\n"
@@ -56,27 +53,17 @@ void cli_ocr_usage(FILE *f)
 "      --resume            go on from OUTDIR/.docrt/journal (archive default)\n"
 "      --no-resume         start over: empty the journal, redo every file\n"
 "      --log-json          progress and summary as JSON lines on stderr\n"
-"      --angle-cls         run the 180-degree text line classifier\n"
-"      --no-rotate         do not look for pages turned by 90/180/270 degrees\n"
 "      --overlay           also write OUTDIR/<name>[-pN].overlay.png with the\n"
 "                          boxes and reading order drawn on the page\n"
-"      --det-buckets LIST  detector input shapes, HxW[,HxW...] (multiples of 32)\n"
-"      --det-max-side N    longest page side in the detector input\n"
-"      --rec-widths LIST   recognizer width buckets, ascending (e.g. 160,320,640)\n"
-"      --rec-batch N       recognizer batch per bucket\n"
-"      --det-thresh X      probability map threshold (model description: 0.3)\n"
-"      --box-thresh X      minimum box score (0.6)\n"
-"      --unclip-ratio X    box expansion (1.5)\n"
-"      --max-pixels N      refuse pages over N pixels (default A3 at 600 dpi)\n"
-"      --cache-capacity N  oneDNN primitive cache capacity\n"
-"      --precision P       auto (default: bf16 where the CPU has AVX512_BF16\n"
-"                          or AMX, else f32, for each model whose description\n"
-"                          does not keep it f32), f32 or bf16; --timing and\n"
-"                          the summary say which was used\n"
-"      --timing            per page: decode/detect/recognize/layout times\n"
+"      --timing            per page: decode/detect/recognize/layout times,\n"
+"                          and the model load + compile time and precision\n"
 "  -q, --quiet             errors only: no progress line, no summary (in a\n"
 "                          pipe, only errors are printed anyway)\n"
 "  -h, --help              this text\n"
+"\n"
+"model and page options:\n", f);
+    fputs(cli_model_opts_help, f);
+    fputs(
 "\n"
 "Archive mode (an INPUT is a folder, or --files-from, or --resume): progress\n"
 "goes to OUTDIR/.docrt/journal, so the same command after an interruption\n"
@@ -96,53 +83,6 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fputs("\n(see docrt ocr --help)\n", stderr);
     return CLI_USAGE;
-}
-
-static int parse_float(const char *s, float lo, float hi, float *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi) return 0;
-    *out = (float)v;
-    return 1;
-}
-
-static int parse_buckets(const char *s, docrt_model_params *mp)
-{
-    int n = 0;
-    while (*s) {
-        char *end;
-        long h = strtol(s, &end, 10);
-        if (end == s || (*end != 'x' && *end != 'X')) return 0;
-        s = end + 1;
-        long w = strtol(s, &end, 10);
-        if (end == s || n >= 8) return 0;
-        mp->det_buckets[n][0] = (int)h;
-        mp->det_buckets[n][1] = (int)w;
-        n++;
-        s = end;
-        if (*s == ',') s++;
-        else if (*s) return 0;
-    }
-    mp->n_det_buckets = n;
-    return n > 0;
-}
-
-static int parse_widths(const char *s, docrt_model_params *mp)
-{
-    int n = 0;
-    while (*s) {
-        char *end;
-        long w = strtol(s, &end, 10);
-        if (end == s || n >= 8 || w < 16 || w > 8192) return 0;
-        mp->rec_widths[n++] = (int)w;
-        s = end;
-        if (*s == ',') s++;
-        else if (*s) return 0;
-    }
-    mp->n_rec_widths = n;
-    return n > 0;
 }
 
 typedef struct {
@@ -180,45 +120,17 @@ static void report_select(void *ctx, const char *path, const char *reason)
     cli_report(path, reason);
 }
 
-/* With no --model-dir and no $DOCRT_MODEL_DIR, ./weights is used when it
- * holds the detector; otherwise the weights/ folder of the source tree the
- * executable was built in (build/docrt -> weights/), so docrt runs from any
- * working directory. Returns dir, filled, or NULL. */
-static const char *exe_weights(char *dir, size_t n)
-{
-    if (access("weights/ch_PP-OCRv4_det_infer.onnx", R_OK) == 0) return NULL;
-    char exe[4096];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) return NULL;
-    exe[len] = 0;
-    char *slash = strrchr(exe, '/');
-    if (!slash) return NULL;
-    *slash = 0;
-    int k = snprintf(dir, n, "%s/../weights", exe);
-    if (k < 0 || (size_t)k >= n) return NULL;
-    char probe[4200];
-    k = snprintf(probe, sizeof probe, "%s/ch_PP-OCRv4_det_infer.onnx", dir);
-    if (k < 0 || (size_t)k >= sizeof probe || access(probe, R_OK) != 0)
-        return NULL;
-    return dir;
-}
-
 int cli_ocr(int argc, char **argv)
 {
-    docrt_model_params mp = docrt_model_default_params();
-    const char *env_dir = getenv("DOCRT_MODEL_DIR");
-    char exe_dir[4096];
-    if (env_dir && *env_dir) mp.model_dir = env_dir;
-    else if (exe_weights(exe_dir, sizeof exe_dir)) mp.model_dir = exe_dir;
+    static cli_model_opts mo; /* holds the exe_dir path the params point to */
+    cli_model_opts_init(&mo);
+    docrt_model_params *mp = &mo.mp;
     archive_opts o;
     memset(&o, 0, sizeof o);
     o.outdir = ".";
     o.formats = DOCRT_FORMAT_TXT;
-    o.lim = docrt_image_default_limits();
-    o.op = docrt_ocr_default_params();
-    o.op.angle_cls = 0;
     o.resume = 1;
-    int quiet = 0, threads_set = 0, resume_set = 0;
+    int quiet = 0, resume_set = 0;
     long jobs = 0;
     archive_select sel;
     memset(&sel, 0, sizeof sel);
@@ -238,8 +150,9 @@ int cli_ocr(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
         int r;
-        long lv;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        if ((r = cli_model_opts_take(&mo, argc, argv, &i, "ocr")) != 0) {
+            if (r < 0) { rc = CLI_USAGE; goto out; }
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             cli_ocr_usage(stdout);
             goto out;
         } else if (strcmp(a, "--") == 0) {
@@ -251,14 +164,6 @@ int cli_ocr(int argc, char **argv)
             if (r < 0) goto missing;
             if (docrt_format_parse(val, &o.formats) != DOCRT_OK)
                 { rc = usage_error("unknown format in '%s' (txt, json, hocr, alto)", val); goto out; }
-        } else if ((r = cli_take_value(argc, argv, &i, "--model-dir", "-m", &val))) {
-            if (r < 0) goto missing;
-            mp.model_dir = val;
-        } else if ((r = cli_take_value(argc, argv, &i, "--threads", "-t", &val))) {
-            if (r < 0) goto missing;
-            if (!cli_parse_int(val, 1, 1024, &lv)) { rc = usage_error("bad thread count '%s'", val); goto out; }
-            mp.n_threads = (int)lv;
-            threads_set = 1;
         } else if ((r = cli_take_value(argc, argv, &i, "--jobs", "-j", &val))) {
             if (r < 0) goto missing;
             if (!cli_parse_int(val, 1, 1024, &jobs)) { rc = usage_error("bad job count '%s' (1..1024)", val); goto out; }
@@ -292,54 +197,12 @@ int cli_ocr(int argc, char **argv)
             resume_set = 1;
         } else if (strcmp(a, "--log-json") == 0) {
             o.log_json = 1;
-        } else if (strcmp(a, "--angle-cls") == 0) {
-            mp.angle_cls = 1;
-            o.op.angle_cls = 1;
-        } else if (strcmp(a, "--no-rotate") == 0) {
-            o.op.detect_rotation = 0;
         } else if (strcmp(a, "--overlay") == 0) {
             o.overlay = 1;
         } else if (strcmp(a, "--timing") == 0) {
             o.timing = 1;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = 1;
-        } else if ((r = cli_take_value(argc, argv, &i, "--det-buckets", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!parse_buckets(val, &mp)) { rc = usage_error("bad bucket list '%s' (HxW,HxW)", val); goto out; }
-        } else if ((r = cli_take_value(argc, argv, &i, "--det-max-side", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!cli_parse_int(val, 32, 8192, &lv)) { rc = usage_error("bad side '%s'", val); goto out; }
-            mp.det_max_side = (int)lv;
-        } else if ((r = cli_take_value(argc, argv, &i, "--rec-widths", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!parse_widths(val, &mp)) { rc = usage_error("bad width list '%s'", val); goto out; }
-        } else if ((r = cli_take_value(argc, argv, &i, "--rec-batch", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!cli_parse_int(val, 1, 64, &lv)) { rc = usage_error("bad batch '%s' (1..64)", val); goto out; }
-            mp.rec_batch = (int)lv;
-        } else if ((r = cli_take_value(argc, argv, &i, "--det-thresh", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!parse_float(val, 0, 1, &o.op.det_thresh)) { rc = usage_error("bad threshold '%s'", val); goto out; }
-        } else if ((r = cli_take_value(argc, argv, &i, "--box-thresh", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!parse_float(val, 0, 1, &o.op.box_thresh)) { rc = usage_error("bad threshold '%s'", val); goto out; }
-        } else if ((r = cli_take_value(argc, argv, &i, "--unclip-ratio", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!parse_float(val, 0, 10, &o.op.unclip_ratio)) { rc = usage_error("bad ratio '%s'", val); goto out; }
-        } else if ((r = cli_take_value(argc, argv, &i, "--max-pixels", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!cli_parse_int(val, 1, 4000000000L, &lv)) { rc = usage_error("bad pixel count '%s'", val); goto out; }
-            o.lim.max_pixels = (uint64_t)lv;
-        } else if ((r = cli_take_value(argc, argv, &i, "--precision", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!strcmp(val, "auto")) mp.precision = DOCRT_PRECISION_AUTO;
-            else if (!strcmp(val, "f32")) mp.precision = DOCRT_PRECISION_F32;
-            else if (!strcmp(val, "bf16")) mp.precision = DOCRT_PRECISION_BF16;
-            else { rc = usage_error("--precision wants auto, f32 or bf16, got '%s'", val); goto out; }
-        } else if ((r = cli_take_value(argc, argv, &i, "--cache-capacity", NULL, &val))) {
-            if (r < 0) goto missing;
-            if (!cli_parse_int(val, 0, 1000000, &lv)) { rc = usage_error("bad capacity '%s'", val); goto out; }
-            mp.cache_capacity = (int)lv;
         } else if (a[0] == '-' && a[1] != 0) {
             rc = usage_error("unknown option '%s'", a);
             goto out;
@@ -351,6 +214,8 @@ missing:
         rc = usage_error("option '%s' needs a value", a);
         goto out;
     }
+    o.lim = mo.lim;
+    o.op = mo.op;
     if (n_inputs == 0 && !sel.files_from) { rc = usage_error("%s", "no input files"); goto out; }
 
     /* Archive mode: a folder, a manifest, or --resume asked for. A plain
@@ -411,14 +276,14 @@ missing:
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o.jobs = (int)(jobs > 0 ? jobs : ncpu > 0 ? ncpu : 1);
     if (o.jobs > n_in) o.jobs = n_in > 0 ? n_in : 1;
-    if (!threads_set) mp.n_threads = 1; /* per stream: jobs share the cores */
+    if (!mo.threads_set) mp->n_threads = 1; /* per stream: jobs share the cores */
     o.quiet = quiet;
     o.progress = !quiet && !o.timing && !o.log_json && isatty(2);
 
     docrt_model *model = NULL;
     err[0] = '\0';
     double t_load = cli_now_ms();
-    s = docrt_model_load(&mp, &model, err, sizeof err);
+    s = docrt_model_load(mp, &model, err, sizeof err);
     t_load = cli_now_ms() - t_load;
     if (s != DOCRT_OK) {
         fprintf(stderr, "docrt: cannot load the models: %s\n",

@@ -13,6 +13,8 @@ static const struct {
 } commands[] = {
     {"ocr", cli_ocr,
      "OCR of image files (TIFF, PNG, JPEG) into txt, JSON, hOCR, ALTO"},
+    {"serve", cli_serve,
+     "HTTP OCR service: POST an image, get JSON/txt/hOCR/ALTO back"},
     {"run-model", cli_run_model,
      "run one ONNX model on .npy inputs, write .npy outputs"},
 };

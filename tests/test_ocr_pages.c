@@ -15,15 +15,6 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-/* Clean pages, printed at 11-12 pt, 300 dpi: Tesseract 5.3 reads them at
- * 0-0.3% CER. */
-#define CER_CLEAN 0.01
-/* The same kind of page fed sideways (turned 90 degrees clockwise). */
-#define CER_ROTATED 0.02
-/* A table row is found on one output line at no more than this CER. */
-#define CER_ROW 0.10
-/* Exported words (JSON / hOCR / ALTO) against the GT. */
-#define CER_EXPORT 0.02
 
 static const char *pages;   /* generated pages and their GT */
 static const char *weights; /* --model-dir */

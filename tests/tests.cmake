@@ -50,7 +50,7 @@ docrt_test_props(test_ctc LABELS "unit" TIMEOUT 60)
 
 # Synthetic pages with known text (tests/pages/make_pages.py, ~3 s) for the
 # `docrt ocr` page and bad-input tests.
-if(TEST test_ocr_pages OR TEST test_ocr_bad_input)
+if(TEST test_ocr_pages OR TEST test_ocr_bad_input OR TEST test_serve)
   add_test(NAME ocr_pages_gen
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/pages/make_pages.py
                    ${CMAKE_BINARY_DIR}/pages)
@@ -64,3 +64,5 @@ docrt_test_props(test_overlay LABELS "unit" TIMEOUT 60)
 docrt_test_props(test_archive_inputs LABELS "unit" TIMEOUT 60)
 docrt_test_props(test_archive LABELS "model" TIMEOUT 600)
 docrt_test_props(test_archive_reader LABELS "unit" TIMEOUT 60)
+# docrt serve on a loopback port (needs the generated pages).
+docrt_test_props(test_serve FIXTURES_REQUIRED ocr_pages LABELS "model" TIMEOUT 900)
