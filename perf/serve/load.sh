@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Load test of docrt serve (perf, not CI):
+#   1. wrk posts a real dev-set page to /v1/ocr for --duration seconds
+#      (default 300) at saturation (6 connections on --streams 2, queue 8):
+#      requests/s, p50/p95/p99 latency, responses by status, RSS before and
+#      after (from /metrics, after 10 warm-up requests).
+#   2. mixed.py sends --mixed requests (default 10,000) mixing valid pages,
+#      truncated files, oversized bodies, garbage and wrong types, 8 at a
+#      time: every answer as expected, the server alive, RSS flat,
+#      primitives created unchanged.
+#   3. SIGTERM: the server must exit 0.
+#
+#   perf/serve/load.sh [--duration S] [--mixed N] [--streams N] [--out DIR]
+#
+# Needs wrk (Debian) and the dev set (DEVSET, default ../shared/data/devset;
+# without it the README's sample page is used). Writes OUT (default
+# perf/results/serve): load.json, load.md, server.stderr.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+duration=300 mixed=10000 streams=2 out=$root/perf/results/serve
+while (($#)); do
+    case $1 in
+    --duration) duration=$2; shift 2 ;;
+    --mixed) mixed=$2; shift 2 ;;
+    --streams) streams=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+    esac
+done
+exe=${DOCRT_EXE:-$root/build/docrt}
+py=/usr/bin/python3
+devset=${DEVSET:-$root/../shared/data/devset}
+command -v wrk >/dev/null || { echo "load.sh: apt-get install wrk" >&2; exit 2; }
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+page=$devset/images/ob_d044_holborn.tif type=image/tiff
+if [[ ! -f $page ]]; then
+    page=$root/tests/data/gen/sample_page.png type=image/png
+    [[ -f $page ]] || $py "$root/tests/make_sample_input.py" >/dev/null
+fi
+small=${TMPDIR:-/tmp}/docrt_serve_pages
+[[ -s $small/list.txt ]] || $py "$root/perf/data/make_pages.py" --count 50 \
+    --seed 3 --min-width 480 --max-width 960 --out "$small" 2>/dev/null
+
+"$exe" serve --listen 127.0.0.1:0 --streams "$streams" --queue 8 \
+    --max-body 16M --timeout 30 2>"$out/server.stderr" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+port=
+for _ in $(seq 600); do
+    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\) .*/\1/p' "$out/server.stderr")
+    [[ -n $port ]] && break
+    sleep 0.1
+done
+[[ -n $port ]] || { echo "load.sh: server did not start" >&2; cat "$out/server.stderr" >&2; exit 1; }
+url=http://127.0.0.1:$port
+rss() { curl -s "$url/metrics" | awk '$1 == "docrt_resident_memory_bytes" { printf "%.1f", $2 / 1048576 }'; }
+for _ in $(seq 10); do
+    curl -s -o /dev/null -X POST --data-binary @"$page" -H "Content-Type: $type" "$url/v1/ocr?format=txt"
+done
+rss0=$(rss)
+echo "load.sh: wrk for ${duration}s on $(basename "$page"), --streams $streams" >&2
+wrk -t2 -c6 -d"${duration}s" --timeout 120s -s "$here/post_page.lua" "$url" -- "$page" "$type" \
+    >"$out/wrk.txt"
+rss1=$(rss)
+echo "load.sh: $mixed mixed requests" >&2
+rc_mixed=0
+$py "$here/mixed.py" "$port" "$mixed" "$small" $((16 << 20)) >"$out/mixed.json" || rc_mixed=$?
+rss2=$(rss)
+alive=$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")
+kill -TERM $pid
+rc_server=0
+wait $pid || rc_server=$?
+trap - EXIT
+$py - "$out" "$rss0" "$rss1" "$rss2" "$alive" "$rc_server" "$rc_mixed" "$duration" "$streams" "$(basename "$page")" <<'PY'
+import json, sys
+out, rss0, rss1, rss2, alive, rc_srv, rc_mix, dur, streams, page = sys.argv[1:]
+res = {}
+for line in open(out + "/wrk.txt"):
+    if line.startswith("RESULT "):
+        for kv in line.split()[1:]:
+            k, v = kv.split("=")
+            res[k] = float(v)
+mixed = json.load(open(out + "/mixed.json"))
+rss0, rss1, rss2 = float(rss0), float(rss1), float(rss2)
+summary = {"page": page, "duration_s": int(dur), "streams": int(streams), "wrk": res,
+           "rss_before_mb": rss0, "rss_after_wrk_mb": rss1, "rss_after_mixed_mb": rss2,
+           "rss_growth_wrk_pct": round(100 * (rss1 - rss0) / rss0, 2),
+           "mixed": mixed, "healthz_after": int(alive), "server_exit": int(rc_srv),
+           "mixed_exit": int(rc_mix)}
+json.dump(summary, open(out + "/load.json", "w"), indent=1)
+codes = ", ".join(f"{k[7:]}: {int(v)}" for k, v in res.items() if k.startswith("status_"))
+md = [f"Saturation ({dur} s, wrk -t2 -c6, {page}, --streams {streams}): "
+      f"{res.get('rps', 0):.2f} requests/s, latency p50 {res.get('p50_ms', 0):.0f} ms, "
+      f"p95 {res.get('p95_ms', 0):.0f} ms, p99 {res.get('p99_ms', 0):.0f} ms; "
+      f"responses {codes}; socket errors {int(res.get('socket_errors', 0))}; "
+      f"RSS {rss0:.1f} -> {rss1:.1f} MiB ({summary['rss_growth_wrk_pct']:+.2f} %).",
+      "",
+      f"Mixed ({mixed['requests']} requests, {mixed['seconds']} s): "
+      + "; ".join(f"{k}: " + ", ".join(f"{s} x{n}" for s, n in sorted(v.items()))
+                  for k, v in sorted(mixed["by_kind_status"].items()))
+      + f"; unexpected answers {mixed['n_unexpected']}; RSS {mixed['rss_before_mb']} -> "
+      f"{mixed['rss_after_mb']} MiB ({mixed['rss_growth_pct']:+.2f} %); primitives "
+      f"{int(mixed['primitives_before'])} -> {int(mixed['primitives_after'])}; "
+      f"/healthz after: {alive}; exit on SIGTERM: {rc_srv}."]
+open(out + "/load.md", "w").write("\n".join(md) + "\n")
+print("\n".join(md))
+PY
+[[ $rc_mixed == 0 && $rc_server == 0 && $alive == 200 ]]
