@@ -36,7 +36,9 @@ void cli_serve_usage(FILE *f)
 "      --queue Q           requests waiting beyond those in work (default\n"
 "                          4 per stream)\n"
 "      --max-body BYTES    largest request body (default 64M; K/M/G suffixes);\n"
-"                          a larger Content-Length is answered 413 unread\n"
+"                          a larger Content-Length is answered 413 unread;\n"
+"                          all bodies held at once stay under BYTES times\n"
+"                          (queue + streams + 2), beyond that 503\n"
 "      --timeout S         close a connection idle for S seconds (default 30)\n"
 "  -h, --help              this text\n"
 "\n"
@@ -162,6 +164,7 @@ int cli_serve(int argc, char **argv)
     sv.n_streams = (int)streams;
     sv.queue_cap = (int)(queue >= 0 ? queue : 4 * streams);
     sv.max_body = max_body;
+    sv.body_budget = max_body * (size_t)(sv.queue_cap + sv.n_streams + 2);
     sv.timeout_s = (unsigned)timeout;
     pthread_mutex_init(&sv.mu, NULL);
     pthread_cond_init(&sv.cv, NULL);

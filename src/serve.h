@@ -40,6 +40,10 @@ typedef struct {
     pthread_cond_t idle;  /* queue empty and no job in flight */
     serve_job *head, *tail;
     int queued, in_flight, stopping;
+    /* Bytes held by request bodies (being uploaded, queued or in work),
+     * and the most they may hold together: --max-body times (queue +
+     * streams + 2), so many large uploads at once cannot exhaust memory. */
+    size_t body_bytes, body_budget;
     pthread_t *threads;
     int n_threads;
     serve_metrics metrics;

@@ -34,6 +34,7 @@ typedef struct {
     int too_big;
     struct MHD_PostProcessor *pp;
     int got_file;
+    size_t reserved; /* bytes counted in sv->body_bytes */
     serve_job job;
     int submitted;
 } req_ctx;
@@ -85,13 +86,29 @@ static MHD_RESULT send_text(struct MHD_Connection *c, req_ctx *x, int status,
     return send_body(c, x, status, body, strlen(body), type);
 }
 
-/* Appends to the image buffer, within the body limit. */
+/* Counts n more body bytes against the server's budget; -1 when over. */
+static int reserve(req_ctx *x, size_t n)
+{
+    serve_server *sv = x->sv;
+    pthread_mutex_lock(&sv->mu);
+    int ok = sv->body_bytes + n <= sv->body_budget;
+    if (ok) {
+        sv->body_bytes += n;
+        x->reserved += n;
+    }
+    pthread_mutex_unlock(&sv->mu);
+    return ok ? 0 : -1;
+}
+
+/* Appends to the image buffer, within the body limit and the budget. */
 static int take(req_ctx *x, const char *data, size_t n)
 {
     if (x->too_big || x->len + n > x->sv->max_body) {
         x->too_big = 1;
         return -1;
     }
+    if (x->len + n > x->reserved && reserve(x, x->len + n - x->reserved) != 0)
+        return -1; /* too many bodies at once: hang up */
     if (x->len + n > x->cap) {
         size_t cap = x->cap ? x->cap : 65536;
         while (cap < x->len + n)
@@ -178,6 +195,12 @@ static int ocr_begin(struct MHD_Connection *c, req_ctx *x, MHD_RESULT *ret)
             snprintf(why, sizeof why, "body of %llu bytes is over the limit "
                      "of %zu", n, sv->max_body);
             *ret = send_error(c, x, 413, why);
+            return 0;
+        }
+        if (end != cl && reserve(x, (size_t)n) != 0) {
+            *ret = send_error(c, x, MHD_HTTP_SERVICE_UNAVAILABLE,
+                              "busy: too many request bodies in memory, "
+                              "retry later");
             return 0;
         }
     }
@@ -332,6 +355,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     serve_metrics_request(&sv->metrics, code, (cli_now_ms() - x->t0) / 1e3);
     if (x->pp)
         MHD_destroy_post_processor(x->pp);
+    if (x->reserved) {
+        pthread_mutex_lock(&sv->mu);
+        sv->body_bytes -= x->reserved;
+        pthread_mutex_unlock(&sv->mu);
+    }
     free(x->job.req.body);
     free(x->buf);
     free(x);

@@ -410,6 +410,33 @@ START_TEST(error_paths)
     buf[k] = '\0';
     ck_assert_msg(strstr(buf, " 413 ") && strstr(buf, "\"status\":413"),
                   "1 GB body: %s", buf);
+    /* Bodies held at once stay under --max-body x (queue + streams + 2) =
+     * 8 MiB x 8: nine uploads announcing 7 MiB each (none sent yet) fit,
+     * the tenth is told to come back (503), before it sends a byte. */
+    int hold[9];
+    char hdr7[256];
+    snprintf(hdr7, sizeof hdr7, "POST /v1/ocr HTTP/1.1\r\nHost: x\r\n"
+             "Content-Type: image/png\r\nContent-Length: %d\r\n\r\n",
+             7 << 20);
+    for (int i = 0; i < 9; i++) {
+        hold[i] = connect_port(server_port);
+        ck_assert_int_ge(hold[i], 0);
+        ck_assert_int_eq(send_all(hold[i], hdr7, strlen(hdr7)), 0);
+    }
+    usleep(200000); /* all nine announced */
+    fd = connect_port(server_port);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(send_all(fd, hdr7, strlen(hdr7)), 0);
+    k = recv(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    ck_assert_msg(k > 0, "no answer to the tenth 7 MiB upload");
+    buf[k] = '\0';
+    ck_assert_msg(strstr(buf, " 503 ") && strstr(buf, "Retry-After") &&
+                      strstr(buf, "\"status\":503"),
+                  "tenth 7 MiB upload: %s", buf);
+    for (int i = 0; i < 9; i++)
+        close(hold[i]);
+    usleep(200000); /* their budget is given back */
     /* The server is fine after all that. */
     ck_assert_int_eq(http(server_port, "GET", "/healthz", NULL, NULL, 0, &r), 0);
     ck_assert_int_eq(r.status, 200);
