@@ -209,6 +209,13 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "docrt serve: %s: finishing %d queued and %d running "
             "requests\n", sig == SIGINT ? "SIGINT" : "SIGTERM", sv.queued,
             sv.in_flight);
+    /* From here on a request that completes its upload (a keep-alive
+     * client goes on sending) gets 503; the workers go on until the queue
+     * is empty. */
+    pthread_mutex_lock(&sv.mu);
+    sv.stopping = 1;
+    pthread_cond_broadcast(&sv.cv);
+    pthread_mutex_unlock(&sv.mu);
     serve_http_quiesce(&sv);
     serve_workers_drain(&sv);
     serve_http_stop(&sv);

@@ -61,7 +61,8 @@ int serve_workers_start(serve_server *sv, char *err, size_t errlen);
 /* Queues a job and suspends its connection (called from the connection's
  * handler); -1 when the queue is full or the server stops. */
 int serve_workers_submit(serve_server *sv, serve_job *job);
-/* Waits until the queue is empty and no job is in flight. */
+/* Waits until the queue is empty and no job is in flight (set `stopping`
+ * first, so that no new job comes in meanwhile). */
 void serve_workers_drain(serve_server *sv);
 /* Stops and joins the workers (after serve_workers_drain). */
 void serve_workers_stop(serve_server *sv);

@@ -315,7 +315,10 @@ static MHD_RESULT handle(void *cls, struct MHD_Connection *c, const char *url,
         return MHD_YES;
     }
     if (x->submitted) {
-        if (!x->job.done)
+        pthread_mutex_lock(&sv->mu);
+        int done = x->job.done;
+        pthread_mutex_unlock(&sv->mu);
+        if (!done)
             return MHD_YES;
         serve_request *rq = &x->job.req;
         char *body = rq->body;
