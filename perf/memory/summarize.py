@@ -68,7 +68,8 @@ def main():
             "slope_mib_per_1000_pages": round(slope, 1)}
         lines.append(f"| {LABELS.get(s, s)} | {last_p} | {r1:.0f} | {r100:.0f} | "
                      f"{last_r:.0f} | {peak:.0f} | {growth:+.1f} | {slope:+.1f} |")
-        plots.append(f"'{path}' using 1:2 with lines lw 2 title '{LABELS.get(s, s)}'")
+        plots.append(f"'{path}' using 1:($1 > 0 ? $2 : 1/0) with lines lw 2 "
+                     f"title '{LABELS.get(s, s)}'")
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     with open(os.path.join(out, "table.md"), "w") as f:
@@ -83,7 +84,7 @@ def main():
                "set title 'RSS after each page, one thread, same pages (varied sizes)'\n"
                "set xlabel 'pages done'\nset ylabel 'RSS (MiB)'\n"
                "set key top left\nset grid\nset yrange [0:*]\n"
-               "set datafile separator '\\t'\nset key autotitle columnhead\n"
+               "set datafile separator '\\t'\nset termoption noenhanced\n"
                "plot " + ", ".join(plots) + "\n")
         subprocess.run(["gnuplot"], input=gp.encode(), check=True)
     return 0
