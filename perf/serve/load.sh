@@ -64,6 +64,13 @@ echo "load.sh: wrk for ${duration}s on $(basename "$page"), --streams $streams" 
 wrk -t2 -c6 -d"${duration}s" --timeout 120s -s "$here/post_page.lua" "$url" -- "$page" "$type" \
     >"$out/wrk.txt"
 rss1=$(rss)
+# wrk leaves requests queued when it stops (their clients gone): wait until
+# the server is idle, or the mixed phase meets a full queue (all 503).
+for _ in $(seq 600); do
+    idle=$(curl -s "$url/metrics" | awk '$1 == "docrt_queue_depth" || $1 == "docrt_in_flight" { s += $2 } END { print s + 0 }')
+    [[ $idle == 0 ]] && break
+    sleep 0.5
+done
 echo "load.sh: $mixed mixed requests" >&2
 rc_mixed=0
 $py "$here/mixed.py" "$port" "$mixed" "$small" $((16 << 20)) >"$out/mixed.json" || rc_mixed=$?
