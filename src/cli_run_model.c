@@ -112,6 +112,27 @@ typedef struct {
     graph_host_tensor t;
 } given_input;
 
+/* One timed run of the compiled bucket; reports a failure (run k, 0 for
+ * an unnumbered one) and returns -1. */
+static int timed_run(graph_stream *stream, const void **in,
+                     const void **out, const char *model_path, long k,
+                     double *ms)
+{
+    double t0 = cli_now_ms();
+    graph_status st = graph_stream_run(stream, 0, in, out);
+    *ms = cli_now_ms() - t0;
+    if (st == GRAPH_OK)
+        return 0;
+    const char *why = graph_stream_last_error(stream);
+    if (k > 0)
+        fprintf(stderr, "docrt: %s: run %ld failed: %s\n", model_path, k,
+                why && *why ? why : graph_status_str(st));
+    else
+        fprintf(stderr, "docrt: %s: run failed: %s\n", model_path,
+                why && *why ? why : graph_status_str(st));
+    return -1;
+}
+
 int cli_run_model(int argc, char **argv)
 {
     const char *model_path = NULL, *outdir = NULL;
@@ -372,15 +393,9 @@ int cli_run_model(int argc, char **argv)
                 graph_precision_name(graph_precision_resolve(precision)));
     }
 
-    t0 = cli_now_ms();
-    st = graph_stream_run(stream, 0, in_ptrs, out_ptrs);
-    double t_first = cli_now_ms() - t0;
-    if (st != GRAPH_OK) {
-        const char *why = graph_stream_last_error(stream);
-        fprintf(stderr, "docrt: %s: run failed: %s\n", model_path,
-                why && *why ? why : graph_status_str(st));
+    double t_first;
+    if (timed_run(stream, in_ptrs, out_ptrs, model_path, 0, &t_first) != 0)
         goto out;
-    }
     if (verbose)
         fprintf(stderr, "docrt: first run %.2f ms\n", t_first);
 
@@ -433,15 +448,9 @@ int cli_run_model(int argc, char **argv)
         }
         uint64_t p0 = graph_primitives_created();
         for (long r = 0; r < repeat; r++) {
-            t0 = cli_now_ms();
-            st = graph_stream_run(stream, 0, in_ptrs, out_ptrs);
-            times[r] = cli_now_ms() - t0;
-            if (st != GRAPH_OK) {
-                const char *why = graph_stream_last_error(stream);
-                fprintf(stderr, "docrt: %s: run %ld failed: %s\n", model_path,
-                        r + 2, why && *why ? why : graph_status_str(st));
+            if (timed_run(stream, in_ptrs, out_ptrs, model_path, r + 2,
+                          &times[r]) != 0)
                 goto out;
-            }
         }
         uint64_t p1 = graph_primitives_created();
         qsort(times, (size_t)repeat, sizeof *times, cmp_double);
@@ -473,15 +482,10 @@ int cli_run_model(int argc, char **argv)
                 goto out;
             }
             for (long r = 0; r < n; r++) {
-                t0 = cli_now_ms();
-                st = graph_stream_run(stream, 0, in_ptrs, out_ptrs);
-                double ms = cli_now_ms() - t0;
-                if (st != GRAPH_OK) {
-                    const char *why = graph_stream_last_error(stream);
-                    fprintf(stderr, "docrt: %s: run failed: %s\n", model_path,
-                            why && *why ? why : graph_status_str(st));
+                double ms;
+                if (timed_run(stream, in_ptrs, out_ptrs, model_path, 0,
+                              &ms) != 0)
                     goto out;
-                }
                 printf(r ? " %.3f" : "%.3f", ms);
             }
             printf("\n");
