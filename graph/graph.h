@@ -155,4 +155,9 @@ graph_status graph_stream_run(graph_stream *s, int bucket,
 const char *graph_stream_last_error(const graph_stream *s);
 size_t graph_stream_arena_bytes(const graph_stream *s);
 
+/* Write one byte in every page of [p, p + n), so the pages are resident now
+ * and not at first use. Not a memset: the compiler may turn malloc+memset(0)
+ * into calloc, whose fresh pages stay unmapped until written. */
+void graph_touch_pages(void *p, size_t n);
+
 #endif

@@ -238,6 +238,13 @@ graph_status graph_stream_create(const graph_compiled *c, graph_stream **out)
     s->scratch = aligned_alloc(64, (s->scratch_bytes + 63) / 64 * 64 + 64);
     s->bs = calloc((size_t)c->n_buckets, sizeof *s->bs);
     if (!s->arena || !s->scratch || !s->bs) goto nomem;
+    /* Touch every page now. The arena is sized for the largest bucket, but a
+     * bucket only writes its own offsets, so untouched pages would be faulted
+     * in by whichever page size first needs them: RSS would climb in steps
+     * during a service's first hours. Faulted here, the stream's memory is
+     * resident from its creation and stays where it is. */
+    graph_touch_pages(s->arena, s->arena_bytes);
+    graph_touch_pages(s->scratch, s->scratch_bytes);
     if (dnnl_stream_create(&s->strm, c->engine, dnnl_stream_default_flags) != dnnl_success) {
         graph_stream_free(s);
         return GRAPH_ERR_DNNL;
@@ -278,6 +285,13 @@ graph_status graph_stream_create(const graph_compiled *c, graph_stream **out)
 nomem:
     graph_stream_free(s);
     return GRAPH_ERR_NOMEM;
+}
+
+void graph_touch_pages(void *p, size_t n)
+{
+    volatile unsigned char *b = p;
+    for (size_t i = 0; i < n; i += 4096) b[i] = 0;
+    if (n) b[n - 1] = 0;
 }
 
 const char *graph_stream_last_error(const graph_stream *s) { return s ? s->err : "no stream"; }

@@ -339,6 +339,14 @@ docrt_status docrt_stream_create(const docrt_model *m, docrt_stream **out)
         !s->cx0 || !s->cx1 || !s->ink ||
         (m->cls_c && !s->cls_in))
         goto nomem;
+    /* Fault the input buffers in now (sized for the largest bucket), as the
+     * graph arenas are: a stream's RSS does not grow with the page sizes. */
+    graph_touch_pages(s->det_in, m->det_in_floats * sizeof(float));
+    graph_touch_pages(s->det_tmp, s->det_tmp_floats * sizeof(float));
+    graph_touch_pages(s->rec_in, m->rec_in_floats * sizeof(float));
+    graph_touch_pages(s->crop, (size_t)3 * m->rec_d.height * OCR_MAX_CROP_W);
+    graph_touch_pages(s->ink, (size_t)m->rec_batch * (size_t)m->rec_w[m->n_rec - 1]);
+    if (s->cls_in) graph_touch_pages(s->cls_in, m->cls_in_floats * sizeof(float));
     *out = s;
     return DOCRT_OK;
 nomem:

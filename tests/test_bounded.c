@@ -92,6 +92,44 @@ START_TEST(thousand_random_shapes)
 }
 END_TEST
 
+/* A stream's memory is resident from its creation: the arena is sized for
+ * the largest bucket, and running that bucket for the first time, after the
+ * small one has run, must not fault in more pages (a service's RSS would
+ * otherwise climb the first time a large page arrives). */
+START_TEST(stream_resident_at_creation)
+{
+    char err[512] = "";
+    graph_model *m = NULL;
+    ck_assert_msg(graph_model_load_file(model_path, &m, err, sizeof err) == GRAPH_OK, "%s", err);
+    graph_shape b[2] = { { .rank = 4, .dims = { 1, 3, 48, 64 } },
+                         { .rank = 4, .dims = { 16, 3, 48, 1024 } } };
+    graph_compile_params p = graph_compile_default_params();
+    graph_compiled *c = NULL;
+    ck_assert_msg(graph_compile(m, b, 2, &p, &c, err, sizeof err) == GRAPH_OK, "%s", err);
+    graph_stream *s = NULL;
+    ck_assert_int_eq(graph_stream_create(c, &s), GRAPH_OK);
+    size_t arena = graph_stream_arena_bytes(s);
+    float *in = calloc((size_t)16 * 3 * 48 * 1024, sizeof(float));
+    ck_assert_ptr_nonnull(in);
+    for (size_t i = 0; i < (size_t)16 * 3 * 48 * 1024; i++) in[i] = (float)(i % 251) / 125.f - 1.f;
+    const void *inputs[1] = { in };
+    const void *outputs[1] = { NULL };
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(graph_stream_run(s, 0, inputs, outputs) == GRAPH_OK, "%s", graph_stream_last_error(s));
+    long before = rss_kb();
+    ck_assert_msg(graph_stream_run(s, 1, inputs, outputs) == GRAPH_OK, "%s", graph_stream_last_error(s));
+    long after = rss_kb();
+    printf("bounded: stream arena %zu kB; RSS %ld kB before the large bucket's first run, %ld kB after\n",
+           arena / 1024, before, after);
+    ck_assert_msg(arena > 8u << 20, "the large bucket should need a large arena (%zu bytes)", arena);
+    ck_assert_msg(after - before < 1024, "first run of the large bucket grew RSS by %ld kB", after - before);
+    free(in);
+    graph_stream_free(s);
+    graph_compiled_free(c);
+    graph_model_free(m);
+}
+END_TEST
+
 START_TEST(pad_into_shapes)
 {
     float src[6] = { 1, 2, 3, 4, 5, 6 }, dst[12];
@@ -110,6 +148,7 @@ int main(void)
     tcase_add_unchecked_fixture(t, setup, NULL);
     tcase_set_timeout(t, 600);
     tcase_add_test(t, thousand_random_shapes);
+    tcase_add_test(t, stream_resident_at_creation);
     tcase_add_test(t, pad_into_shapes);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);

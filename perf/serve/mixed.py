@@ -7,9 +7,9 @@ Kinds, in a seeded random order: 30 % valid PNG pages (perf/data pages),
 25 % truncated (a valid page cut at a random offset), 15 % oversized
 (Content-Length above --max-body; the body is not sent), 20 % garbage bytes
 labelled image/png or image/tiff, 10 % a wrong Content-Type. Prints counts
-by kind and status as JSON; exit 1 if the server died, answered a valid
-page with anything but 200/503, or an invalid one with 200/5xx other
-than 503.
+by kind and status as JSON, with RSS sampled every 100 answers (from
+/metrics); exit 1 if the server died, answered a valid page with anything
+but 200/503, or an invalid one with 200/5xx other than 503.
 """
 import http.client
 import json
@@ -71,7 +71,7 @@ def main():
     rss0 = metric(port, "docrt_resident_memory_bytes")
     prim0 = metric(port, "docrt_primitives_created_total")
     counts, lock, it = {}, threading.Lock(), iter(enumerate(kinds))
-    bad = []
+    bad, trace = [], [(0, rss0)]
 
     def worker(seed):
         wr = random.Random(seed)
@@ -90,6 +90,9 @@ def main():
                     (kind == "oversized" and str(st).startswith("error"))
                 if not ok:
                     bad.append((i, kind, st))
+                n_done = sum(sum(v.values()) for v in counts.values())
+                if n_done % 100 == 0:
+                    trace.append((n_done, metric(port, "docrt_resident_memory_bytes")))
 
     t0 = time.time()
     th = [threading.Thread(target=worker, args=(s,)) for s in range(8)]
@@ -99,11 +102,14 @@ def main():
         t.join()
     wall = time.time() - t0
     rss1 = metric(port, "docrt_resident_memory_bytes")
+    mb = [round(r / 2**20, 1) for _, r in trace]
     prim1 = metric(port, "docrt_primitives_created_total")
     out = {"requests": n, "seconds": round(wall, 1), "by_kind_status": counts,
            "unexpected": bad[:20], "n_unexpected": len(bad),
            "rss_before_mb": round(rss0 / 2**20, 1), "rss_after_mb": round(rss1 / 2**20, 1),
            "rss_growth_pct": round(100 * (rss1 - rss0) / rss0, 2),
+           "rss_min_mb": min(mb), "rss_max_mb": max(mb),
+           "rss_trace_mb": [[n_, m_] for (n_, _), m_ in zip(trace, mb)],
            "primitives_before": prim0, "primitives_after": prim1}
     print(json.dumps(out, indent=1))
     return 1 if bad else 0
