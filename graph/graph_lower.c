@@ -840,10 +840,8 @@ static graph_status lower_resize(lctx *L, const graph_node *n)
         /* oneDNN's linear matches ONNX's half_pixel when upsampling only */
         ok = (ctm == 0 || (ctm == 2 && ys->dims[2] > 1 && ys->dims[3] > 1)) && f[0] >= 1.f && f[1] >= 1.f;
     }
-    if (!ok) {
-        graph_errf(L->err, L->errlen, "Resize '%s': this mode/coordinate/scale combination is not supported", n->name);
-        return GRAPH_ERR_UNSUPPORTED;
-    }
+    if (!ok) /* align_corners, downsampling: graph_ref.c's kernel */
+        return lower_ref(L, n);
     int x = in_layout(L, x0, LAYOUT_NHWC, &st);
     if (x < 0) return st;
     set_out(L, y, LAYOUT_NHWC);

@@ -205,6 +205,100 @@ static graph_status concat(const graph_node *n, const graph_view *in, int n_in, 
     return GRAPH_OK;
 }
 
+/* Source coordinate of output index o along an axis (ONNX Resize). */
+static double resize_coord(int ctm, int64_t o, int64_t in_len, int64_t out_len, double scale)
+{
+    switch (ctm) {
+    case 1: return (double)o / scale;                                      /* asymmetric */
+    case 2: return out_len > 1 ? ((double)o + 0.5) / scale - 0.5 : 0.0;    /* pytorch_half_pixel */
+    case 3: { /* align_corners, over the unrounded resized length (ONNX) */
+        double len = (double)in_len * scale;
+        return out_len > 1 && len > 1 ? (double)o * (double)(in_len - 1) / (len - 1) : 0.0;
+    }
+    default: return ((double)o + 0.5) / scale - 0.5;                       /* half_pixel */
+    }
+}
+
+static int64_t clamp_i(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Per output index along one axis: the two source indices and the weight
+ * of the second (linear), or the source index (nearest, in i0). */
+static void resize_taps(const int64_t *m, int64_t in_len, int64_t out_len, double scale,
+                        int64_t *i0, int64_t *i1, float *w)
+{
+    for (int64_t o = 0; o < out_len; o++) {
+        double x = resize_coord((int)m[1], o, in_len, out_len, scale);
+        if (m[0]) {
+            if (x < 0) x = 0;
+            int64_t a = (int64_t)floor(x);
+            if (a > in_len - 1) a = in_len - 1;
+            i0[o] = a;
+            i1[o] = a + 1 < in_len ? a + 1 : in_len - 1;
+            w[o] = (float)(x - (double)a);
+            if (w[o] < 0) w[o] = 0;
+        } else {
+            double f = floor(x), fr = x - f;
+            int64_t a;
+            switch (m[2]) {
+            case 1: a = fr == 0.5 ? (int64_t)f + 1 : (int64_t)floor(x + 0.5); break; /* round_prefer_ceil */
+            case 2: a = (int64_t)f; break;                                        /* floor */
+            case 3: a = (int64_t)ceil(x); break;                                  /* ceil */
+            default: a = fr == 0.5 ? (int64_t)f : (int64_t)floor(x + 0.5); break; /* round_prefer_floor */
+            }
+            i0[o] = i1[o] = clamp_i(a, 0, in_len - 1);
+            w[o] = 0;
+        }
+    }
+}
+
+/* Resize of the last two axes of an N x C x H x W float tensor, any mode and
+ * coordinate transformation graph_shape.c accepts: the kernel for what
+ * oneDNN's resampling cannot express (align_corners, as PyTorch's
+ * nn.Upsample(align_corners=True) exports; downsampling with half_pixel). */
+static graph_status resize(const graph_node *n, const graph_view *x, graph_view *y)
+{
+    const int64_t *m, *sb;
+    if (graph_attr_ints(n, "_mode", &m) < 3 || graph_attr_ints(n, "_scale_bits", &sb) < 2)
+        return GRAPH_ERR_INVALID;
+    float sc[2];
+    memcpy(&sc[0], &sb[0], 4);
+    memcpy(&sc[1], &sb[1], 4);
+    int64_t H = x->shape.dims[2], W = x->shape.dims[3];
+    int64_t OH = y->shape.dims[2], OW = y->shape.dims[3];
+    int64_t planes = x->shape.dims[0] * x->shape.dims[1];
+    int64_t *iy = malloc(sizeof(int64_t) * (size_t)(2 * OH + 2 * OW));
+    float *wy = malloc(sizeof(float) * (size_t)(OH + OW));
+    if (!iy || !wy) {
+        free(iy);
+        free(wy);
+        return GRAPH_ERR_NOMEM;
+    }
+    int64_t *iy1 = iy + OH, *ix = iy + 2 * OH, *ix1 = ix + OW;
+    float *wx = wy + OH;
+    resize_taps(m, H, OH, sc[0], iy, iy1, wy);
+    resize_taps(m, W, OW, sc[1], ix, ix1, wx);
+    const float *src = x->data;
+    float *dst = y->data;
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        const float *sp = src + p * H * W;
+        float *dp = dst + p * OH * OW;
+        for (int64_t oy = 0; oy < OH; oy++) {
+            const float *r0 = sp + iy[oy] * W, *r1 = sp + iy1[oy] * W;
+            float v = wy[oy];
+            float *d = dp + oy * OW;
+            for (int64_t ox = 0; ox < OW; ox++) {
+                float a = r0[ix[ox]] + wx[ox] * (r0[ix1[ox]] - r0[ix[ox]]);
+                float b = r1[ix[ox]] + wx[ox] * (r1[ix1[ox]] - r1[ix[ox]]);
+                d[ox] = a + v * (b - a);
+            }
+        }
+    }
+    free(iy);
+    free(wy);
+    return GRAPH_OK;
+}
+
 graph_status graph_ref_run(const graph_node *n, int64_t opset, const graph_view *in,
                            int n_in, graph_view *out, int n_out, char *err, size_t errlen)
 {
@@ -237,6 +331,10 @@ graph_status graph_ref_run(const graph_node *n, int64_t opset, const graph_view 
         return GRAPH_OK;
     }
     if (is_op(n, "Transpose")) return transpose(n, &in[0], y);
+    if (is_op(n, "Resize") || is_op(n, "Upsample")) {
+        if (in[0].dtype != GRAPH_DT_F32 || in[0].shape.rank != 4) return GRAPH_ERR_UNSUPPORTED;
+        return resize(n, &in[0], y);
+    }
     if (is_op(n, "Gather")) return gather(n, in, y, err, errlen);
     if (is_op(n, "Slice")) return slice(n, &in[0], y);
     if (is_op(n, "Concat")) return concat(n, in, n_in, y);

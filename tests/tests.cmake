@@ -66,3 +66,16 @@ docrt_test_props(test_archive LABELS "model" TIMEOUT 600)
 docrt_test_props(test_archive_reader LABELS "unit" TIMEOUT 60)
 # docrt serve on a loopback port (needs the generated pages).
 docrt_test_props(test_serve FIXTURES_REQUIRED ocr_pages LABELS "model" TIMEOUT 900)
+
+# docTR architectures (tools/doctr): ONNX exports with seeded weights and
+# PyTorch's logits, written by export.py (needs python3-torch and
+# python3-torchvision), then compared with docrt in test_doctr_models.
+if(TEST test_doctr_models)
+  add_test(NAME doctr_reference
+           COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tools/doctr/export.py all
+                   -o ${CMAKE_BINARY_DIR}/doctr_ref --reference)
+  set_tests_properties(doctr_reference PROPERTIES
+    FIXTURES_SETUP doctr_ref LABELS "model;models" TIMEOUT 900)
+  set_tests_properties(test_doctr_models PROPERTIES FIXTURES_REQUIRED doctr_ref
+                       LABELS "model;models" TIMEOUT 1200)
+endif()

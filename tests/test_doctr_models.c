@@ -1,0 +1,138 @@
+/* test_doctr_models.c - docTR's architectures through graph/, against
+ * PyTorch.
+ *
+ * tools/doctr/export.py (CTest fixture `doctr_reference`) writes, into
+ * REF = $DOCRT_DOCTR_REF_DIR or $DOCRT_BINARY_DIR/doctr_ref, each
+ * architecture as ONNX (seeded random weights, exported as docTR's
+ * export_model_to_onnx does), seeded inputs ARCH.b<B>.input.npy and
+ * PyTorch's logits ARCH.b<B>.logits.npy for two batch sizes.
+ *
+ * Each architecture is compiled once with both batch shapes as buckets, in
+ * f32; each bucket runs on one stream and max |docrt - torch| <= 1e-3 is
+ * asserted on the logits (the 2-layer bidirectional LSTM of the CRNNs
+ * included). Lines "doctr ARCH bB: max_abs_err=..." report the errors.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "npy.h"
+
+#define MAX_ABS_ERR 1e-3
+
+static void ref_dir(char *buf, size_t n)
+{
+    const char *d = getenv("DOCRT_DOCTR_REF_DIR");
+    if (d && *d) {
+        snprintf(buf, n, "%s", d);
+        return;
+    }
+    const char *b = getenv("DOCRT_BINARY_DIR");
+    snprintf(buf, n, "%s/doctr_ref", b && *b ? b : ".");
+}
+
+static void read_npy(const char *arch, int batch, const char *what, graph_host_tensor *t)
+{
+    char dir[4096], path[4400], err[512] = "";
+    ref_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/%s.b%d.%s.npy", dir, arch, batch, what);
+    memset(t, 0, sizeof *t);
+    graph_status st = npy_read(path, t, err, sizeof err);
+    ck_assert_msg(st == GRAPH_OK, "%s: %s (run the doctr_reference test / "
+                  "tools/doctr/export.py all -o REF --reference B1,B2 first)",
+                  path, err);
+    ck_assert_int_eq(t->dtype, GRAPH_DT_F32);
+}
+
+static void run_arch(const char *arch, int b1, int b2)
+{
+    char dir[4096], path[4400], err[512] = "";
+    ref_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/%s.onnx", dir, arch);
+    graph_model *m = NULL;
+    graph_status st = graph_model_load_file(path, &m, err, sizeof err);
+    ck_assert_msg(st == GRAPH_OK, "load %s: %s", path, err);
+    ck_assert_int_eq(graph_model_n_inputs(m), 1);
+    ck_assert_int_eq(graph_model_n_outputs(m), 1);
+    ck_assert_str_eq(graph_model_output_name(m, 0), "logits");
+
+    int batches[2] = { b1, b2 };
+    graph_host_tensor in[2], want[2];
+    graph_shape shapes[2];
+    for (int i = 0; i < 2; i++) {
+        read_npy(arch, batches[i], "input", &in[i]);
+        read_npy(arch, batches[i], "logits", &want[i]);
+        shapes[i] = in[i].shape;
+    }
+    graph_compile_params p = graph_compile_default_params();
+    p.precision = GRAPH_PREC_F32;
+    graph_compiled *c = NULL;
+    st = graph_compile(m, shapes, 2, &p, &c, err, sizeof err);
+    ck_assert_msg(st == GRAPH_OK, "compile %s: %s", arch, err);
+    graph_stream *s = NULL;
+    ck_assert_int_eq(graph_stream_create(c, &s), GRAPH_OK);
+    /* the second bucket first, then the first: buckets share the stream */
+    for (int k = 1; k >= 0; k--) {
+        const void *inputs[1] = { in[k].data };
+        const void *outputs[1] = { NULL };
+        st = graph_stream_run(s, k, inputs, outputs);
+        ck_assert_msg(st == GRAPH_OK, "%s b%d: %s", arch, batches[k], graph_stream_last_error(s));
+        graph_shape gs = graph_compiled_output_shape(c, k, 0);
+        ck_assert_msg(graph_shape_eq(&gs, &want[k].shape), "%s b%d: output shape differs from torch",
+                      arch, batches[k]);
+        const float *got = outputs[0], *ref = want[k].data;
+        int64_t n = graph_shape_numel(&gs), at = 0;
+        double max_err = 0, max_ref = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double e = fabs((double)got[i] - (double)ref[i]);
+            ck_assert_msg(!isnan(e), "%s b%d: NaN at %lld", arch, batches[k], (long long)i);
+            if (e > max_err) { max_err = e; at = i; }
+            if (fabs(ref[i]) > max_ref) max_ref = fabs(ref[i]);
+        }
+        printf("doctr %-24s b%d: logits %lld values, |torch| <= %.3f, max_abs_err=%.3e\n", arch,
+               batches[k], (long long)n, max_ref, max_err);
+        fflush(stdout);
+        ck_assert_msg(max_err <= MAX_ABS_ERR, "%s b%d: max abs err %.3e at %lld (docrt %.7g, torch %.7g)",
+                      arch, batches[k], max_err, (long long)at, got[at], ref[at]);
+    }
+    for (int i = 0; i < 2; i++) {
+        graph_host_tensor_free(&in[i]);
+        graph_host_tensor_free(&want[i]);
+    }
+    graph_stream_free(s);
+    graph_compiled_free(c);
+    graph_model_free(m);
+}
+
+START_TEST(db_mobilenet_v3_large) { run_arch("db_mobilenet_v3_large", 1, 2); }
+END_TEST
+START_TEST(crnn_mobilenet_v3_small) { run_arch("crnn_mobilenet_v3_small", 1, 5); }
+END_TEST
+START_TEST(crnn_mobilenet_v3_large) { run_arch("crnn_mobilenet_v3_large", 1, 5); }
+END_TEST
+START_TEST(crnn_vgg16_bn) { run_arch("crnn_vgg16_bn", 1, 5); }
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("doctr_models");
+    TCase *t = tcase_create("doctr_models");
+    tcase_set_timeout(t, 600);
+    tcase_add_test(t, db_mobilenet_v3_large);
+    tcase_add_test(t, crnn_mobilenet_v3_small);
+    tcase_add_test(t, crnn_mobilenet_v3_large);
+    tcase_add_test(t, crnn_vgg16_bn);
+    suite_add_tcase(s, t);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
