@@ -60,4 +60,21 @@ docrt_status db_postprocess(const float *prob, int map_h, int map_w,
                             int page_w, int page_h, const db_params *p,
                             db_box **out, int *n_out);
 
+/* A box as docTR gives it: relative to the map, [0, 1]. */
+typedef struct {
+    float x0, y0, x1, y1;
+    float score;     /* mean probability over the box before unclip */
+} db_rel_box;
+
+/* docTR's DBPostProcessor for straight pages (see det_postprocess_doctr.c
+ * for the steps). prob: map_h x map_w probabilities (after the sigmoid),
+ * the whole detector output including any padding, as docTR reads it.
+ * Uses thresh, box_thresh, unclip_ratio and max_candidates of p (NULL:
+ * defaults); the minimum size is docTR's 1 + map_h / 512. *out is
+ * malloc'ed (NULL when *n_out is 0), in scan order of the regions' first
+ * pixels. Errors: DOCRT_ERR_ARG, DOCRT_ERR_LIMIT (over 2^30 pixels),
+ * DOCRT_ERR_NOMEM; on error *out is NULL and *n_out 0. */
+docrt_status db_postprocess_doctr(const float *prob, int map_h, int map_w, const db_params *p,
+                                  db_rel_box **out, int *n_out);
+
 #endif

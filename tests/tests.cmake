@@ -79,3 +79,14 @@ if(TEST test_doctr_models)
   set_tests_properties(test_doctr_models PROPERTIES FIXTURES_REQUIRED doctr_ref
                        LABELS "model;models" TIMEOUT 1200)
 endif()
+# docTR's post-processing (tools/doctr/reference.py: OpenCV, pyclipper) on
+# the seeded docTR models' outputs and synthetic maps, against docrt's.
+if(TEST test_doctr_postprocess)
+  add_test(NAME doctr_postprocess_ref
+           COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tools/doctr/reference.py
+                   ${CMAKE_BINARY_DIR}/doctr_pp)
+  set_tests_properties(doctr_postprocess_ref PROPERTIES
+    FIXTURES_SETUP doctr_pp LABELS "model;models" TIMEOUT 600)
+  set_tests_properties(test_doctr_postprocess PROPERTIES FIXTURES_REQUIRED doctr_pp
+                       LABELS "model;models" TIMEOUT 300)
+endif()
