@@ -12,6 +12,12 @@
 const char cli_model_opts_help[] =
 "  -m, --model-dir DIR     model files and descriptions (default: $DOCRT_MODEL_DIR,\n"
 "                          else ./weights, else the weights/ of the source tree)\n"
+"      --det-model PATH    detector ONNX (default: the model dir's PP-OCRv4\n"
+"                          detector); its description PATH.json says which\n"
+"                          conventions it follows (PP-OCR or docTR)\n"
+"      --rec-model PATH    recognizer ONNX, likewise (e.g. a docTR CRNN\n"
+"                          exported by tools/doctr/export.py)\n"
+"      --cls-model PATH    line orientation classifier ONNX (--angle-cls)\n"
 "  -t, --threads N         oneDNN threads per stream (default 1)\n"
 "      --angle-cls         run the 180-degree text line classifier\n"
 "      --no-rotate         do not look for pages turned by 90/180/270 degrees\n"
@@ -121,7 +127,8 @@ static int bad(const char *cmd, const char *fmt, const char *arg)
 enum {
     OPT_MODEL_DIR, OPT_THREADS, OPT_DET_BUCKETS, OPT_DET_MAX_SIDE,
     OPT_REC_WIDTHS, OPT_REC_BATCH, OPT_DET_THRESH, OPT_BOX_THRESH,
-    OPT_UNCLIP, OPT_MAX_PIXELS, OPT_PRECISION, OPT_CACHE, N_OPTS
+    OPT_UNCLIP, OPT_MAX_PIXELS, OPT_PRECISION, OPT_CACHE, OPT_DET_MODEL,
+    OPT_REC_MODEL, OPT_CLS_MODEL, N_OPTS
 };
 
 static const struct {
@@ -139,6 +146,9 @@ static const struct {
     [OPT_MAX_PIXELS] = {"--max-pixels", NULL},
     [OPT_PRECISION] = {"--precision", NULL},
     [OPT_CACHE] = {"--cache-capacity", NULL},
+    [OPT_DET_MODEL] = {"--det-model", NULL},
+    [OPT_REC_MODEL] = {"--rec-model", NULL},
+    [OPT_CLS_MODEL] = {"--cls-model", NULL},
 };
 
 int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
@@ -168,6 +178,15 @@ int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
     switch (id) {
     case OPT_MODEL_DIR:
         mp->model_dir = val;
+        break;
+    case OPT_DET_MODEL:
+        mp->det_model = val;
+        break;
+    case OPT_REC_MODEL:
+        mp->rec_model = val;
+        break;
+    case OPT_CLS_MODEL:
+        mp->cls_model = val;
         break;
     case OPT_THREADS:
         if (!cli_parse_int(val, 1, 1024, &lv)) return bad(cmd, "bad thread count '%s'", val);

@@ -84,6 +84,21 @@ docrt_status model_desc_load(const char *onnx_path, int task, model_desc *d,
     for (int i = 0; i < 3; i++)
         if (!(d->std[i] > 0)) { bad = "input.std"; goto bad; }
     d->pad_value = get_num(in, "pad_value", &v) ? (float)v : NAN;
+    d->pad_pixel = get_num(in, "pad_pixel", &v) ? (float)v : NAN;
+    json_t *pd = json_object_get(in, "pad");
+    if (pd && (!json_is_string(pd) || (strcmp(json_string_value(pd), "symmetric") &&
+                                       strcmp(json_string_value(pd), "end")))) {
+        bad = "input.pad (\"symmetric\" or \"end\")"; goto bad;
+    }
+    d->pad_symmetric = pd && !strcmp(json_string_value(pd), "symmetric");
+    json_t *ou = json_object_get(root, "output");
+    if (ou && (!json_is_string(ou) || (strcmp(json_string_value(ou), "logits") &&
+                                       strcmp(json_string_value(ou), "probabilities")))) {
+        bad = "output (\"logits\" or \"probabilities\")"; goto bad;
+    }
+    d->logits = ou && !strcmp(json_string_value(ou), "logits");
+    json_t *fam = json_object_get(root, "family");
+    d->family_doctr = json_is_string(fam) && !strcmp(json_string_value(fam), "doctr");
     json_t *ap = json_object_get(root, "auto_precision");
     if (ap && (!json_is_string(ap) || (strcmp(json_string_value(ap), "f32") &&
                                        strcmp(json_string_value(ap), "bf16")))) {
@@ -124,6 +139,12 @@ docrt_status model_desc_load(const char *onnx_path, int task, model_desc *d,
         d->unclip_ratio = (float)v;
         d->min_size = get_num(pp, "min_size", &v) ? (float)v : 3.0f;
         d->max_candidates = get_num(pp, "max_candidates", &v) ? (int)v : 1000;
+        json_t *sty = json_object_get(pp, "style");
+        if (sty && (!json_is_string(sty) || (strcmp(json_string_value(sty), "doctr") &&
+                                             strcmp(json_string_value(sty), "ppocr")))) {
+            bad = "postprocess.style (\"ppocr\" or \"doctr\")"; goto bad;
+        }
+        d->pp_doctr = sty && !strcmp(json_string_value(sty), "doctr");
     } else {
         if (!get_num(in, "height", &v) || v < 8 || v > 256) {
             bad = "input.height"; goto bad;
@@ -146,6 +167,21 @@ docrt_status model_desc_load(const char *onnx_path, int task, model_desc *d,
         }
         d->batch = get_num(root, "batch", &v) ? (int)v : 1;
         if (d->batch < 1 || d->batch > 64) { bad = "batch"; goto bad; }
+        json_t *rz = json_object_get(in, "resize");
+        if (rz && (!json_is_string(rz) || (strcmp(json_string_value(rz), "fit") &&
+                                           strcmp(json_string_value(rz), "height")))) {
+            bad = "input.resize (\"fit\" or \"height\")"; goto bad;
+        }
+        d->resize_fit = rz && !strcmp(json_string_value(rz), "fit");
+        if (d->resize_fit && d->n_widths != 1) { bad = "widths (one width with \"resize\": \"fit\")"; goto bad; }
+        json_t *sp = json_object_get(root, "split");
+        d->split_max_ratio = sp && get_num(sp, "max_ratio", &v) ? (float)v : 0.f;
+        d->split_target_ratio = sp && get_num(sp, "target_ratio", &v) ? (float)v : 0.f;
+        d->split_dilation = sp && get_num(sp, "dilation", &v) ? (float)v : 1.f;
+        if (sp && !(d->split_max_ratio >= 1 && d->split_target_ratio >= 1 &&
+                    d->split_target_ratio <= d->split_max_ratio && d->split_dilation >= 1)) {
+            bad = "split (max_ratio >= target_ratio >= 1, dilation >= 1)"; goto bad;
+        }
         json_t *voc = json_object_get(root, "vocab");
         json_t *f = voc ? json_object_get(voc, "file") : NULL;
         if (!json_is_string(f)) { bad = "vocab.file"; goto bad; }

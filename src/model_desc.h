@@ -15,6 +15,14 @@ typedef struct {
     float scale;          /* pixel * scale, then (v - mean) / std */
     float mean[3], std[3];
     float pad_value;      /* in normalised units; NAN = pad with white */
+    float pad_pixel;      /* "pad_pixel": pad with this pixel value before
+                           * normalising (docTR: 0, black); NAN = unset */
+    int pad_symmetric;    /* "pad": "symmetric": the page centred in the
+                           * detector input (docTR), else top-left */
+    int logits;           /* "output": "logits": the detector gives logits
+                           * (sigmoid applied here), the recognizer logits
+                           * (softmax applied here) */
+    int family_doctr;     /* "family": "doctr" */
     /* detection */
     int n_buckets;
     int buckets[8][2];    /* H, W */
@@ -23,12 +31,19 @@ typedef struct {
     int max_side_small_text; /* longest side allowed for a second pass */
     float thresh, box_thresh, unclip_ratio, min_size;
     int max_candidates;
+    int pp_doctr;         /* "postprocess.style": "doctr": straight boxes as
+                           * docTR's DBPostProcessor makes them */
     /* recognition / angle */
     int height;
     int width;            /* angle classifier's fixed width */
     int n_widths;
     int widths[8];
     int batch;
+    int resize_fit;       /* "input.resize": "fit": a crop is scaled to fit
+                           * height x widths[0], aspect kept, and padded
+                           * right/bottom (docTR); else scaled to the
+                           * height and bucketed by width (PP-OCR) */
+    float split_max_ratio, split_target_ratio, split_dilation; /* "split" */
     char vocab_file[512]; /* resolved against the description's folder */
     int blank_first;      /* CTC blank is class 0 (else last) */
     int add_space;        /* a " " class follows the keys */

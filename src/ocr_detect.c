@@ -51,6 +51,45 @@ static float median_box_height(const db_box *b, int n)
     return med;
 }
 
+/* docTR's boxes (relative to the whole map, padding included) on the page:
+ * the symmetric padding undone as docTR's predictor does (relative
+ * coordinates stretched about the centre by the padded side's ratio,
+ * clipped to [0, 1]), then scaled to page pixels. */
+static docrt_status doctr_boxes(const float *prob, int bh, int bw, const docrt_image *img,
+                                const db_params *dp, db_box **boxes, int *n)
+{
+    db_rel_box *rb = NULL;
+    int nr = 0;
+    docrt_status st = db_postprocess_doctr(prob, bh, bw, dp, &rb, &nr);
+    if (st) return st;
+    *boxes = NULL;
+    *n = 0;
+    if (!nr) return DOCRT_OK;
+    db_box *b = malloc(sizeof *b * (size_t)nr);
+    if (!b) { free(rb); return DOCRT_ERR_NOMEM; }
+    double W = img->width, H = img->height, fx = 1, fy = 1;
+    if (H * bw > W * bh) fx = (double)bh * W / H / bw;   /* padded left and right */
+    else if (H * bw < W * bh) fy = (double)bw * H / W / bh;
+    int k = 0;
+    for (int i = 0; i < nr; i++) {
+        double x0 = fmin(1, fmax(0, (rb[i].x0 - 0.5) / fx + 0.5)) * W;
+        double x1 = fmin(1, fmax(0, (rb[i].x1 - 0.5) / fx + 0.5)) * W;
+        double y0 = fmin(1, fmax(0, (rb[i].y0 - 0.5) / fy + 0.5)) * H;
+        double y1 = fmin(1, fmax(0, (rb[i].y1 - 0.5) / fy + 0.5)) * H;
+        if (x1 - x0 < 1 || y1 - y0 < 1) continue; /* wholly in the padding */
+        docrt_quad q = {{(float)x0, (float)x1, (float)x1, (float)x0},
+                        {(float)y0, (float)y0, (float)y1, (float)y1}};
+        b[k].quad = q;
+        b[k].score = rb[i].score;
+        k++;
+    }
+    free(rb);
+    if (!k) { free(b); b = NULL; }
+    *boxes = b;
+    *n = k;
+    return DOCRT_OK;
+}
+
 static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
                               const docrt_ocr_params *p, double target,
                               db_box **boxes, int *n)
@@ -66,14 +105,34 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
     if (rh > bh) rh = bh;
     if (rw > bw) rw = bw;
 
+    int ox = 0, oy = 0;
+    if (d->pad_symmetric) {
+        /* docTR: the page fills the bucket along one side (int() of the
+         * other), centred, the odd pixel of padding before it */
+        double r = (double)img->height / img->width;
+        if (r > (double)bh / bw) {
+            rh = bh;
+            rw = (int)(bh / r) > 1 ? (int)(bh / r) : 1;
+        } else {
+            rw = bw;
+            rh = (int)(bw * r) > 1 ? (int)(bw * r) : 1;
+        }
+        ox = (bw - rw + 1) / 2;
+        oy = (bh - rh + 1) / 2;
+    }
+
     raster_norm rn = {d->scale, {d->mean[0], d->mean[1], d->mean[2]},
                       {d->std[0], d->std[1], d->std[2]}, d->bgr};
     raster_resize_norm(img, rw, rh, &rn, s->det_in, bw, bh, s->det_tmp);
     float pad[3];
     for (int c = 0; c < 3; c++)
-        pad[c] = isnan(d->pad_value) ? (255.f * d->scale - d->mean[c]) / d->std[c]
+        pad[c] = !isnan(d->pad_pixel) ? (d->pad_pixel * d->scale - d->mean[c]) / d->std[c]
+               : isnan(d->pad_value) ? (255.f * d->scale - d->mean[c]) / d->std[c]
                                      : d->pad_value;
-    raster_pad_planes(s->det_in, bw, bh, rw, rh, pad);
+    if (ox || oy)
+        raster_shift_planes(s->det_in, bw, bh, rw, rh, ox, oy, pad);
+    else
+        raster_pad_planes(s->det_in, bw, bh, rw, rh, pad);
 
     const void *in[1] = {s->det_in};
     const void *out[1] = {NULL};
@@ -88,10 +147,23 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
     dp.unclip_ratio = p->unclip_ratio >= 0 ? p->unclip_ratio : d->unclip_ratio;
     dp.min_size = d->min_size;
     dp.max_candidates = d->max_candidates;
-    docrt_status st = db_postprocess((const float *)out[0], bh, bw, rh, rw,
-                                     (float)img->width / rw,
-                                     (float)img->height / rh, img->width,
-                                     img->height, &dp, boxes, n);
+    const float *prob = out[0];
+    float *sig = NULL;
+    if (d->logits) { /* the model ends before its sigmoid (docTR's export) */
+        size_t np = (size_t)bh * bw;
+        sig = malloc(sizeof *sig * np);
+        if (!sig) return ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < np; i++) sig[i] = 1.f / (1.f + expf(-prob[i]));
+        prob = sig;
+    }
+    docrt_status st;
+    if (d->pp_doctr)
+        st = doctr_boxes(prob, bh, bw, img, &dp, boxes, n);
+    else
+        st = db_postprocess(prob + (size_t)oy * bw + ox, bh - oy, bw, rh, rw,
+                            (float)img->width / rw, (float)img->height / rh,
+                            img->width, img->height, &dp, boxes, n);
+    free(sig);
     if (st) return ocr_fail(s, st, "detection post-processing: %s",
                             docrt_status_str(st));
     return DOCRT_OK;

@@ -58,6 +58,7 @@ struct docrt_stream {
     float *cx0, *cx1;          /* ctc_cap character extents */
     uint8_t *ink;              /* rec batch x widest bucket: ink columns */
     int ctc_cap;
+    float *rec_probs;          /* softmax of a logits recognizer's batch */
     docrt_page page;
     int page_valid;
     char err[1024];
@@ -75,6 +76,20 @@ docrt_status ocr_detect(docrt_stream *s, const docrt_image *img,
  * appending their characters to s->chars. */
 docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
                            int first, int count, int *n_batches);
+
+/* The same for a recognizer whose description says "resize": "fit"
+ * (docTR): each crop scaled to fit height x width, aspect kept, padded
+ * right and bottom; crops wider than split.max_ratio cut into pieces as
+ * docTR's split_crops does and their words merged as its merge_strings
+ * does (ocr_recognize_fit.c). */
+docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img,
+                               int first, int count, int *n_batches);
+
+/* The sub-quad of q between fractions u0 and u1 of its width. */
+docrt_quad ocr_sub_quad(const docrt_quad *q, float u0, float u1);
+
+/* Softmax of n rows of C logits, into out. */
+void ocr_softmax_rows(const float *logits, int n, int C, float *out);
 
 /* Turns lines the angle classifier reads as upside down (needs cls). */
 docrt_status ocr_classify_angles(docrt_stream *s, const docrt_image *img);

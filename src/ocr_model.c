@@ -299,6 +299,7 @@ void docrt_stream_free(docrt_stream *s)
     free(s->det_tmp);
     free(s->rec_in);
     free(s->cls_in);
+    free(s->rec_probs);
     free(s->crop);
     free(s->lines);
     free(s->chars);
@@ -335,6 +336,11 @@ docrt_status docrt_stream_create(const docrt_model *m, docrt_stream **out)
     s->cx1 = malloc(sizeof(float) * (size_t)s->ctc_cap);
     s->ink = malloc((size_t)m->rec_batch * (size_t)m->rec_w[m->n_rec - 1]);
     if (m->cls_c) s->cls_in = malloc(m->cls_in_floats * sizeof(float));
+    if (m->rec_d.logits) {
+        s->rec_probs = malloc(sizeof(float) * (size_t)m->rec_batch * (size_t)s->ctc_cap *
+                              (size_t)m->n_classes);
+        if (!s->rec_probs) goto nomem;
+    }
     if (!s->det_in || !s->det_tmp || !s->rec_in || !s->crop || !s->ctc_tmp ||
         !s->cx0 || !s->cx1 || !s->ink ||
         (m->cls_c && !s->cls_in))

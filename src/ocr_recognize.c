@@ -33,8 +33,7 @@ static int bucket_for(const docrt_model *m, int w)
     return m->n_rec - 1;
 }
 
-/* The sub-quad of q between fractions u0 and u1 of its width. */
-static docrt_quad sub_quad(const docrt_quad *q, float u0, float u1)
+docrt_quad ocr_sub_quad(const docrt_quad *q, float u0, float u1)
 {
     geo_pt a = geo_quad_point(q, u0, 0), b = geo_quad_point(q, u1, 0),
            c = geo_quad_point(q, u1, 1), d = geo_quad_point(q, u0, 1);
@@ -165,10 +164,24 @@ int ocr_crop_width(const docrt_quad *q, int height)
     return (int)w;
 }
 
+void ocr_softmax_rows(const float *logits, int n, int C, float *out)
+{
+    for (int r = 0; r < n; r++) {
+        const float *x = logits + (size_t)r * C;
+        float *y = out + (size_t)r * C, mx = -INFINITY;
+        for (int c = 0; c < C; c++) if (x[c] > mx) mx = x[c];
+        double sum = 0;
+        for (int c = 0; c < C; c++) sum += (y[c] = expf(x[c] - mx));
+        float inv = (float)(1.0 / sum);
+        for (int c = 0; c < C; c++) y[c] *= inv;
+    }
+}
+
 docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
                            int first, int count, int *n_batches)
 {
     const docrt_model *m = s->m;
+    if (m->rec_d.resize_fit) return ocr_recognize_fit(s, img, first, count, n_batches);
     const int H = m->rec_d.height, B = m->rec_batch;
     const int maxw = m->rec_w[m->n_rec - 1];
     const int overlap = H * 2; /* about two characters */
@@ -234,7 +247,7 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
             if (q < n) {
                 rec_job *j = order[k + q];
                 ocr_line *l = &s->lines[j->line];
-                docrt_quad sq = sub_quad(&l->quad, (float)j->start / l->crop_w,
+                docrt_quad sq = ocr_sub_quad(&l->quad, (float)j->start / l->crop_w,
                                          (float)(j->start + j->len) / l->crop_w);
                 st = geo_warp_quad(img, &sq, s->crop, j->len, H);
                 if (st) { ocr_fail(s, st, "cropping a text line failed"); goto out; }
@@ -256,6 +269,10 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
         }
         (*n_batches)++;
         const float *probs = out[0];
+        if (m->rec_d.logits) {
+            ocr_softmax_rows(probs, B * T, m->n_classes, s->rec_probs);
+            probs = s->rec_probs;
+        }
         float px_per_t = (float)Wb / T;
         for (int q = 0; q < n; q++) {
             rec_job *j = order[k + q];

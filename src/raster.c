@@ -148,6 +148,27 @@ void raster_resize_norm(const docrt_image *src, int dst_w, int dst_h,
     }
 }
 
+void raster_shift_planes(float *dst, int plane_w, int plane_h, int w, int h,
+                         int ox, int oy, const float pad[3])
+{
+    size_t plane = (size_t)plane_w * plane_h;
+    for (int c = 0; c < 3; c++) {
+        float *p = dst + c * plane;
+        /* bottom-up, so a row is never overwritten before it moves */
+        for (int y = plane_h - 1; y >= 0; y--) {
+            float *row = p + (size_t)y * plane_w;
+            int sy = y - oy;
+            if (sy >= 0 && sy < h) {
+                memmove(row + ox, p + (size_t)sy * plane_w, sizeof *row * (size_t)w);
+                for (int x = 0; x < ox; x++) row[x] = pad[c];
+                for (int x = ox + w; x < plane_w; x++) row[x] = pad[c];
+            } else {
+                for (int x = 0; x < plane_w; x++) row[x] = pad[c];
+            }
+        }
+    }
+}
+
 void raster_pad_planes(float *dst, int plane_w, int plane_h, int w, int h,
                        const float pad[3])
 {

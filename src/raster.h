@@ -34,6 +34,12 @@ void raster_pad_planes(float *dst, int plane_w, int plane_h, int w, int h,
 
 /* Normalises an interleaved 8-bit raster (channels 1 or 3, row stride
  * w*channels) of w x h into the top-left corner of NCHW planes. */
+/* Moves the top-left w x h corner of each plane to (ox, oy) and fills the
+ * rest of the plane with pad[c]: a page centred in its bucket (docTR's
+ * symmetric padding). Needs ox + w <= plane_w and oy + h <= plane_h. */
+void raster_shift_planes(float *dst, int plane_w, int plane_h, int w, int h,
+                         int ox, int oy, const float pad[3]);
+
 void raster_norm_u8(const uint8_t *src, int w, int h, int channels,
                     const raster_norm *n, float *dst, int plane_w,
                     int plane_h);

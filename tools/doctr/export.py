@@ -60,7 +60,7 @@ def description(arch, task):
                   "resize": "fit", "pad_pixel": 0},
         "output": "logits",
         "widths": [dm.REC_INPUT[2]],
-        "batch": 128,
+        "batch": 32,
         "split": {"max_ratio": 8, "target_ratio": 6, "dilation": 1.4},
         "vocab": {"file": f"{arch}.vocab.txt", "blank": "last", "space": False},
     }
