@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "graph.h"
 #include "npy.h"
@@ -111,6 +112,45 @@ static void run_arch(const char *arch, int b1, int b2)
     graph_model_free(m);
 }
 
+/* docrt ocr with the docTR recognizer (seeded weights: the words are
+ * noise, but every step of the docTR path runs: fit resize, splitting of
+ * wide crops, merging, softmax of logits, blank last) behind the PP-OCR
+ * detector, then with the docTR detector too (symmetric padding, sigmoid,
+ * docTR boxes; random weights find no words). */
+static int run_ocr(const char *det, const char *rec, const char *outdir)
+{
+    char cmd[16384], dir[4096];
+    ref_dir(dir, sizeof dir);
+    const char *exe = getenv("DOCRT_EXE"), *bin = getenv("DOCRT_BINARY_DIR");
+    int n = snprintf(cmd, sizeof cmd, "'%s' ocr '%s/pages/grey8.png' -o '%s' --format txt,json", exe ? exe : "docrt",
+                     bin ? bin : ".", outdir);
+    if (det) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --det-model '%s/%s.onnx'", dir, det);
+    if (rec) n += snprintf(cmd + n, sizeof cmd - (size_t)n, " --rec-model '%s/%s.onnx'", dir, rec);
+    return system(cmd);
+}
+
+START_TEST(pipeline_with_doctr_models)
+{
+    char out[4096], path[4200];
+    const char *bin = getenv("DOCRT_BINARY_DIR");
+    snprintf(out, sizeof out, "%s/doctr_ocr", bin ? bin : ".");
+    ck_assert_int_eq(run_ocr(NULL, "crnn_mobilenet_v3_small", out), 0);
+    snprintf(path, sizeof path, "%s/grey8.txt", out);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s", path);
+    char line[4096];
+    int lines = 0;
+    while (fgets(line, sizeof line, f))
+        if (strlen(line) > 1) lines++;
+    fclose(f);
+    printf("doctr pipeline: PP-OCR detector + docTR crnn_mobilenet_v3_small: %d text lines\n", lines);
+    ck_assert_int_ge(lines, 5);
+    ck_assert_int_eq(run_ocr("db_mobilenet_v3_large", "crnn_vgg16_bn", out), 0);
+    snprintf(path, sizeof path, "%s/grey8.json", out);
+    ck_assert_int_eq(access(path, R_OK), 0);
+}
+END_TEST
+
 START_TEST(db_mobilenet_v3_large) { run_arch("db_mobilenet_v3_large", 1, 2); }
 END_TEST
 START_TEST(crnn_mobilenet_v3_small) { run_arch("crnn_mobilenet_v3_small", 1, 5); }
@@ -129,6 +169,7 @@ int main(void)
     tcase_add_test(t, crnn_mobilenet_v3_small);
     tcase_add_test(t, crnn_mobilenet_v3_large);
     tcase_add_test(t, crnn_vgg16_bn);
+    tcase_add_test(t, pipeline_with_doctr_models);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

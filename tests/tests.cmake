@@ -50,7 +50,7 @@ docrt_test_props(test_ctc LABELS "unit" TIMEOUT 60)
 
 # Synthetic pages with known text (tests/pages/make_pages.py, ~3 s) for the
 # `docrt ocr` page and bad-input tests.
-if(TEST test_ocr_pages OR TEST test_ocr_bad_input OR TEST test_serve)
+if(TEST test_ocr_pages OR TEST test_ocr_bad_input OR TEST test_serve OR TEST test_doctr_models)
   add_test(NAME ocr_pages_gen
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/pages/make_pages.py
                    ${CMAKE_BINARY_DIR}/pages)
@@ -76,7 +76,7 @@ if(TEST test_doctr_models)
                    -o ${CMAKE_BINARY_DIR}/doctr_ref --reference)
   set_tests_properties(doctr_reference PROPERTIES
     FIXTURES_SETUP doctr_ref LABELS "model;models" TIMEOUT 900)
-  set_tests_properties(test_doctr_models PROPERTIES FIXTURES_REQUIRED doctr_ref
+  set_tests_properties(test_doctr_models PROPERTIES FIXTURES_REQUIRED "doctr_ref;ocr_pages"
                        LABELS "model;models" TIMEOUT 1200)
 endif()
 # docTR's post-processing (tools/doctr/reference.py: OpenCV, pyclipper) on
