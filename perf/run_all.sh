@@ -8,6 +8,8 @@
 #   3. perf/bench_startup.sh  process start to first result, compile time
 #   4. perf/memory/run_memory.sh  RSS over 2,000 pages (the long one: about
 #                             an hour on 2 cores)
+#   5. perf/serve/load.sh     docrt serve under wrk, 10,000 mixed requests,
+#                             the PyTorch pipeline behind http.server (~35 min)
 # Results (JSON, Markdown tables, rss.png) go to perf/results/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,3 +20,4 @@ weights/fetch.sh
 perf/bench_e2e.sh
 perf/bench_startup.sh
 perf/memory/run_memory.sh
+perf/serve/load.sh

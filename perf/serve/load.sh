@@ -12,10 +12,11 @@
 #   4. The peer: perf/torch's PyTorch pipeline behind Python's http.server
 #      (torch_server.py, --threads = --streams, one request at a time), the
 #      same wrk run on the same page: requests/s and latency, and the ratio.
-#      --no-torch skips it.
+#      --no-torch skips it; --torch-only runs only this phase and writes
+#      the summary with the docrt results already in OUT.
 #
 #   perf/serve/load.sh [--duration S] [--mixed N] [--streams N] [--out DIR]
-#                      [--no-torch]
+#                      [--no-torch | --torch-only]
 #
 # Needs wrk (Debian) and the dev set (DEVSET, default ../shared/data/devset;
 # without it the README's sample page is used). Writes OUT (default
@@ -23,7 +24,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-duration=300 mixed=10000 streams=2 out=$root/perf/results/serve torch=1
+duration=300 mixed=10000 streams=2 out=$root/perf/results/serve torch=1 docrt=1
 while (($#)); do
     case $1 in
     --duration) duration=$2; shift 2 ;;
@@ -31,7 +32,8 @@ while (($#)); do
     --streams) streams=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --no-torch) torch=0; shift ;;
-    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
+    --torch-only) docrt=0; shift ;;
+    *) sed -n '2,25p' "$0" >&2; exit 2 ;;
     esac
 done
 exe=${DOCRT_EXE:-$root/build/docrt}
@@ -49,6 +51,7 @@ small=${TMPDIR:-/tmp}/docrt_serve_pages
 [[ -s $small/list.txt ]] || $py "$root/perf/data/make_pages.py" --count 50 \
     --seed 3 --min-width 480 --max-width 960 --out "$small" 2>/dev/null
 
+if ((docrt)); then
 "$exe" serve --listen 127.0.0.1:0 --streams "$streams" --queue 8 \
     --max-body 16M --timeout 30 2>"$out/server.stderr" &
 pid=$!
@@ -86,6 +89,9 @@ kill -TERM $pid
 rc_server=0
 wait $pid || rc_server=$?
 trap - EXIT
+echo "$rss0 $rss1 $rss2 $alive $rc_server $rc_mixed" >"$out/docrt_state.txt"
+fi
+read -r rss0 rss1 rss2 alive rc_server rc_mixed <"$out/docrt_state.txt"
 
 rm -f "$out/wrk_torch.txt"
 if ((torch)); then

@@ -88,9 +88,11 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--weights", default=os.path.join(REPO, "weights"))
+    ap.add_argument("--batch", type=int, default=6,
+                    help="recognition batch (pipeline.py's default, as in perf/'s tables)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    Handler.pipe = Pipeline(args.weights)
+    Handler.pipe = Pipeline(args.weights, batch=args.batch)
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     print(f"torch_server.py: listening on http://127.0.0.1:{args.port} "
