@@ -10,6 +10,9 @@
 #                             an hour on 2 cores)
 #   5. perf/serve/load.sh     docrt serve under wrk, 10,000 mixed requests,
 #                             the PyTorch pipeline behind http.server (~35 min)
+#   6. perf/doctr/run.sh      docTR's models: PyTorch predictor vs docrt, RSS
+#                             over 500 pages (~40 min with the detector's
+#                             13-minute training)
 # Results (JSON, Markdown tables, rss.png) go to perf/results/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,3 +24,4 @@ perf/bench_e2e.sh
 perf/bench_startup.sh
 perf/memory/run_memory.sh
 perf/serve/load.sh
+perf/doctr/run.sh

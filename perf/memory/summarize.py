@@ -15,6 +15,8 @@ LABELS = {
     "docrt": "docrt (buckets, primitives built once)",
     "torch": "PyTorch 1.13.1 eager, defaults",
     "torch-mitigated": "PyTorch, ONEDNN_PRIMITIVE_CACHE_CAPACITY=1 LRU_CACHE_CAPACITY=1",
+    "docrt-doctr": "docrt, docTR models (ONNX)",
+    "torch-doctr": "docTR predictor in PyTorch 1.13.1 eager",
 }
 
 
@@ -43,7 +45,7 @@ def main():
     lines = ["| system | pages | RSS at page 1 (MiB) | at page 100 | at the end | "
              "peak | growth after page 100 (MiB per 1,000 pages) | fitted slope "
              "(MiB per 1,000 pages) |", "|---|---|---|---|---|---|---|---|"]
-    plots = []
+    plots, speed = [], []
     for s in systems:
         path = os.path.join(out, f"rss_{s}.tsv")
         rows = load(path) if os.path.exists(path) else []
@@ -66,12 +68,21 @@ def main():
             "rss_page100_mib": r100, "rss_end_mib": last_r, "peak_mib": peak,
             "growth_mib_per_1000_pages": round(growth, 1),
             "slope_mib_per_1000_pages": round(slope, 1)}
+        tpath = os.path.join(out, f"time_{s}.txt")
+        if os.path.exists(tpath):  # --sequential runs: whole-run wall time
+            wall = float(open(tpath).read().split()[0])
+            summary["systems"][s]["wall_s"] = wall
+            summary["systems"][s]["pages_per_s"] = round(pages / wall, 3) if wall else None
+            speed.append(f"- {LABELS.get(s, s)}: {pages} pages in {wall:.0f} s, "
+                         f"{pages / wall:.3f} pages/s (load included)")
         lines.append(f"| {LABELS.get(s, s)} | {last_p} | {r1:.0f} | {r100:.0f} | "
                      f"{last_r:.0f} | {peak:.0f} | {growth:+.1f} | {slope:+.1f} |")
         plots.append(f"'{path}' using 1:($1 > 0 ? $2 : 1/0) with lines lw 2 "
                      f"title '{LABELS.get(s, s)}'")
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
+    if speed:
+        lines += [""] + speed
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
