@@ -98,7 +98,7 @@ for s in "${sys[@]}"; do
         ONEDNN_PRIMITIVE_CACHE_CAPACITY=1 LRU_CACHE_CAPACITY=1 & ;;
     docrt-doctr) run_docrt docrt-doctr --det-model "$DOCTR_MODELS/db_mobilenet_v3_large.onnx" \
         --rec-model "$DOCTR_MODELS/crnn_mobilenet_v3_small.onnx" & ;;
-    torch-doctr) extra_args="--det-checkpoint $DOCTR_DET_CKPT" \
+    torch-doctr) extra_args="--det-checkpoint $DOCTR_DET_CKPT${DOCTR_REC_CKPT:+ --rec-checkpoint $DOCTR_REC_CKPT}" \
         run_torch torch-doctr "$root/perf/doctr/doctr_pipeline.py" OMP_NUM_THREADS=1 & ;;
     *) echo "run_memory: unknown system $s" >&2; exit 2 ;;
     esac
