@@ -2,7 +2,10 @@
  * (aspect kept), pad with paper white, run, DB post-processing. */
 #include "ocr_internal.h"
 #include "geometry.h"
+#include "npy.h"
 #include "raster.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 
@@ -157,8 +160,18 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
         prob = sig;
     }
     docrt_status st;
-    if (d->pp_doctr)
+    if (d->pp_doctr) {
+        /* DOCRT_DEBUG_DOCTR=DIR: the map docTR's post-processing reads, for
+         * tools/doctr/check_page.py (test_doctr_models) */
+        const char *dbg = getenv("DOCRT_DEBUG_DOCTR");
+        if (dbg && *dbg) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/det_prob.npy", dbg);
+            graph_shape sh = { .rank = 2, .dims = { bh, bw } };
+            npy_write_data(path, GRAPH_DT_F32, &sh, prob, NULL, 0);
+        }
         st = doctr_boxes(prob, bh, bw, img, &dp, boxes, n);
+    }
     else
         st = db_postprocess(prob + (size_t)oy * bw + ox, bh - oy, bw, rh, rw,
                             (float)img->width / rw, (float)img->height / rh,

@@ -7,10 +7,12 @@
  * merge_strings (the overlap found by edit distance). Logits get a softmax;
  * CTC greedy decoding with the blank where the vocabulary says. */
 #include "geometry.h"
+#include "npy.h"
 #include "ocr_internal.h"
 #include "raster.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +97,12 @@ docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img, int firs
         ocr_line *l = &s->lines[i];
         l->crop_w = ocr_crop_width(&l->quad, H);
         float qw = geo_quad_width(&l->quad), qh = geo_quad_height(&l->quad);
+        const docrt_quad *q = &l->quad;
+        if (q->y[0] == q->y[1] && q->y[2] == q->y[3] && q->x[0] == q->x[3] && q->x[1] == q->x[2]) {
+            /* a straight box: docTR decides on the integer crop it slices */
+            qw = (float)(lroundf(q->x[1]) - lroundf(q->x[0]));
+            qh = (float)(lroundf(q->y[2]) - lroundf(q->y[1]));
+        }
         if (qh < 1) qh = 1;
         if (qw < 1) qw = 1;
         double ar = qw / qh;
@@ -128,6 +136,10 @@ docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img, int firs
     docrt_status st = DOCRT_OK;
     int n_pool = 0;
     size_t slot = (size_t)3 * H * Wb;
+    /* DOCRT_DEBUG_DOCTR=DIR: every piece's logits and where it came from,
+     * for tools/doctr/check_page.py (test_doctr_models) */
+    const char *dbg = getenv("DOCRT_DEBUG_DOCTR");
+    float *dump = dbg && *dbg ? malloc(sizeof(float) * (size_t)(n_p ? n_p : 1) * T * C) : NULL;
     float *scale = malloc(sizeof *scale * (size_t)B);
     if (!scale) { st = ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory"); goto out; }
     for (int k = 0; k < n_p; k += B) {
@@ -162,6 +174,7 @@ docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img, int firs
         }
         (*n_batches)++;
         const float *probs = outp[0];
+        if (dump) memcpy(dump + (size_t)k * T * C, probs, sizeof(float) * (size_t)n * T * C);
         if (d->logits) {
             ocr_softmax_rows(probs, n * T, C, s->rec_probs);
             probs = s->rec_probs;
@@ -213,7 +226,22 @@ docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img, int firs
         for (int c = 0; c < l->n_chars; c++) sum += s->chars[l->chars_off + c].conf;
         l->conf = l->n_chars ? (float)(sum / l->n_chars) : 0.f;
     }
+    if (dump && n_p) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/rec_logits.npy", dbg);
+        graph_shape sh = { .rank = 3, .dims = { n_p, T, C } };
+        npy_write_data(path, GRAPH_DT_F32, &sh, dump, NULL, 0);
+        snprintf(path, sizeof path, "%s/pieces.tsv", dbg);
+        FILE *f = fopen(path, "w");
+        for (int i = 0; f && i < n_p; i++) {
+            const docrt_quad *q = &s->lines[pc[i].line].quad;
+            fprintf(f, "%d\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\n", pc[i].line - first, pc[i].u0, pc[i].u1,
+                    q->x[0], q->y[0], q->x[2], q->y[2]);
+        }
+        if (f) fclose(f);
+    }
 out:
+    free(dump);
     free(scale);
     free(pc);
     free(pool);

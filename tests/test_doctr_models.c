@@ -11,6 +11,8 @@
  * f32; each bucket runs on one stream and max |docrt - torch| <= 1e-3 is
  * asserted on the logits (the 2-layer bidirectional LSTM of the CRNNs
  * included). Lines "doctr ARCH bB: max_abs_err=..." report the errors.
+ * Then docrt ocr runs with the docTR models, and a page is checked against
+ * docTR's own processing of docrt's model outputs (check_page.py).
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -151,6 +153,45 @@ START_TEST(pipeline_with_doctr_models)
 }
 END_TEST
 
+/* The whole page with docTR's conventions against docTR's processing on
+ * the same model outputs: docrt ocr --no-rotate dumps the detector map and
+ * every recognizer input's logits (DOCRT_DEBUG_DOCTR), and
+ * tools/doctr/check_page.py runs docTR's DB post-processing, padding
+ * removal, crop splitting, CTC decoding and merge_strings on them; boxes
+ * and text must equal docrt's output. The detector is PP-OCRv4's (it finds
+ * text; seeded docTR weights find none) behind a docTR-convention
+ * description: 1024x1024 symmetric padding, docTR's DB post-processing;
+ * the recognizer is the seeded docTR crnn_mobilenet_v3_small. */
+START_TEST(page_matches_doctr_reference)
+{
+    char dir[1024], work[1024], path[1200], cmd[16384];
+    ref_dir(dir, sizeof dir);
+    const char *exe = getenv("DOCRT_EXE"), *bin = getenv("DOCRT_BINARY_DIR"), *src = getenv("DOCRT_SOURCE_DIR");
+    snprintf(work, sizeof work, "%s/doctr_page", bin ? bin : ".");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/dbg' && ln -s '%s/weights/ch_PP-OCRv4_det_infer.onnx' '%s/det.onnx'",
+             work, work, src ? src : ".", work);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/det.json", work);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"format\": \"docrt-model-description/1\", \"task\": \"detection\", \"family\": \"doctr\",\n"
+          " \"input\": {\"name\": \"x\", \"channel_order\": \"BGR\", \"scale\": 0.00392156862745098,\n"
+          "  \"mean\": [0.485, 0.456, 0.406], \"std\": [0.229, 0.224, 0.225], \"pad\": \"symmetric\", \"pad_pixel\": 0},\n"
+          " \"output\": \"probabilities\", \"buckets\": [[1024, 1024]], \"max_side\": 1024,\n"
+          " \"postprocess\": {\"style\": \"doctr\", \"thresh\": 0.3, \"box_thresh\": 0.1, \"unclip_ratio\": 1.5,\n"
+          "  \"max_candidates\": 100000}}\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "DOCRT_DEBUG_DOCTR='%s/dbg' '%s' ocr '%s/pages/grey8.png' -o '%s' --no-rotate --format json "
+             "--det-model '%s/det.onnx' --rec-model '%s/crnn_mobilenet_v3_small.onnx' && "
+             "/usr/bin/python3 '%s/tools/doctr/check_page.py' '%s/dbg' '%s/grey8.json' "
+             "'%s/crnn_mobilenet_v3_small.vocab.txt'",
+             work, exe ? exe : "docrt", bin ? bin : ".", work, work, dir, src ? src : ".", work, work, dir);
+    fflush(stdout);
+    ck_assert_msg(system(cmd) == 0, "docrt's page differs from docTR's processing (see check_page.py above)");
+}
+END_TEST
+
 START_TEST(db_mobilenet_v3_large) { run_arch("db_mobilenet_v3_large", 1, 2); }
 END_TEST
 START_TEST(crnn_mobilenet_v3_small) { run_arch("crnn_mobilenet_v3_small", 1, 5); }
@@ -170,6 +211,7 @@ int main(void)
     tcase_add_test(t, crnn_mobilenet_v3_large);
     tcase_add_test(t, crnn_vgg16_bn);
     tcase_add_test(t, pipeline_with_doctr_models);
+    tcase_add_test(t, page_matches_doctr_reference);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
