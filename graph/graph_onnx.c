@@ -235,6 +235,7 @@ static graph_status constant_node(graph_ir *ir, const Onnx__NodeProto *np,
         else memcpy(t.data, a->ints, n * 8);
     } else {
         graph_errf(err, errlen, "Constant '%s': attribute '%s' is not supported", nm, an);
+        free(t.data); /* NULL on this path; said so that no branch can leak it */
         return GRAPH_ERR_UNSUPPORTED;
     }
     if (add_const(ir, np->output[0], &t) < 0) {

@@ -62,7 +62,7 @@ static docrt_status looks_upside_down(docrt_stream *s, const docrt_image *img,
                                       int *flip, int *nb)
 {
     enum { K = 4 };
-    int pick[K], n_pick = 0;
+    int pick[K] = {0}, n_pick = 0;
     *flip = 0;
     for (int k = 0; k < K; k++) {
         int best = -1;

@@ -90,7 +90,7 @@ static int insert_spaces(const ctc_char *in, int n, const float *x0,
 {
     int gaps[512], ng = 0;
     int gap_of[512];
-    float mid[512];
+    float mid[512] = {0};
     int np = n < 512 ? n : 512;
     for (int i = 0; i < np; i++) mid[i] = 0.5f * (x0[i] + x1[i]);
     for (int i = 0; i + 1 < np; i++)
