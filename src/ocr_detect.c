@@ -126,16 +126,13 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
 
     raster_norm rn = {d->scale, {d->mean[0], d->mean[1], d->mean[2]},
                       {d->std[0], d->std[1], d->std[2]}, d->bgr};
-    raster_resize_norm(img, rw, rh, &rn, s->det_in, bw, bh, s->det_tmp);
+    raster_resize_norm(img, rw, rh, &rn, s->det_in + (size_t)oy * bw + ox, bw, bh, s->det_tmp);
     float pad[3];
     for (int c = 0; c < 3; c++)
         pad[c] = !isnan(d->pad_pixel) ? (d->pad_pixel * d->scale - d->mean[c]) / d->std[c]
                : isnan(d->pad_value) ? (255.f * d->scale - d->mean[c]) / d->std[c]
                                      : d->pad_value;
-    if (ox || oy)
-        raster_shift_planes(s->det_in, bw, bh, rw, rh, ox, oy, pad);
-    else
-        raster_pad_planes(s->det_in, bw, bh, rw, rh, pad);
+    raster_pad_around(s->det_in, bw, bh, ox, oy, rw, rh, pad);
 
     const void *in[1] = {s->det_in};
     const void *out[1] = {NULL};

@@ -148,20 +148,17 @@ void raster_resize_norm(const docrt_image *src, int dst_w, int dst_h,
     }
 }
 
-void raster_shift_planes(float *dst, int plane_w, int plane_h, int w, int h,
-                         int ox, int oy, const float pad[3])
+void raster_pad_around(float *dst, int plane_w, int plane_h, int x0, int y0,
+                       int w, int h, const float pad[3])
 {
     size_t plane = (size_t)plane_w * plane_h;
     for (int c = 0; c < 3; c++) {
         float *p = dst + c * plane;
-        /* bottom-up, so a row is never overwritten before it moves */
-        for (int y = plane_h - 1; y >= 0; y--) {
+        for (int y = 0; y < plane_h; y++) {
             float *row = p + (size_t)y * plane_w;
-            int sy = y - oy;
-            if (sy >= 0 && sy < h) {
-                memmove(row + ox, p + (size_t)sy * plane_w, sizeof *row * (size_t)w);
-                for (int x = 0; x < ox; x++) row[x] = pad[c];
-                for (int x = ox + w; x < plane_w; x++) row[x] = pad[c];
+            if (y >= y0 && y < y0 + h) {
+                for (int x = 0; x < x0; x++) row[x] = pad[c];
+                for (int x = x0 + w; x < plane_w; x++) row[x] = pad[c];
             } else {
                 for (int x = 0; x < plane_w; x++) row[x] = pad[c];
             }
@@ -172,15 +169,7 @@ void raster_shift_planes(float *dst, int plane_w, int plane_h, int w, int h,
 void raster_pad_planes(float *dst, int plane_w, int plane_h, int w, int h,
                        const float pad[3])
 {
-    size_t plane = (size_t)plane_w * plane_h;
-    for (int c = 0; c < 3; c++) {
-        float *p = dst + c * plane;
-        for (int y = 0; y < plane_h; y++) {
-            float *row = p + (size_t)y * plane_w;
-            int from = y < h ? w : 0;
-            for (int x = from; x < plane_w; x++) row[x] = pad[c];
-        }
-    }
+    raster_pad_around(dst, plane_w, plane_h, 0, 0, w, h, pad);
 }
 
 void raster_norm_u8(const uint8_t *src, int w, int h, int channels,

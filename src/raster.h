@@ -28,18 +28,18 @@ void raster_resize_norm(const docrt_image *src, int dst_w, int dst_h,
                         int plane_h, float *tmp);
 
 /* Fills the three planes of a plane_w x plane_h NCHW tensor outside the
- * top-left w x h corner with per-plane values pad[3]. */
+ * w x h rectangle at (x0, y0) with per-plane values pad[3]. A page centred
+ * in its bucket (docTR's symmetric padding) is resized straight into
+ * dst + y0 * plane_w + x0 (same plane_w and plane_h), then padded here. */
+void raster_pad_around(float *dst, int plane_w, int plane_h, int x0, int y0,
+                       int w, int h, const float pad[3]);
+
+/* raster_pad_around with the rectangle in the top-left corner. */
 void raster_pad_planes(float *dst, int plane_w, int plane_h, int w, int h,
                        const float pad[3]);
 
 /* Normalises an interleaved 8-bit raster (channels 1 or 3, row stride
  * w*channels) of w x h into the top-left corner of NCHW planes. */
-/* Moves the top-left w x h corner of each plane to (ox, oy) and fills the
- * rest of the plane with pad[c]: a page centred in its bucket (docTR's
- * symmetric padding). Needs ox + w <= plane_w and oy + h <= plane_h. */
-void raster_shift_planes(float *dst, int plane_w, int plane_h, int w, int h,
-                         int ox, int oy, const float pad[3]);
-
 void raster_norm_u8(const uint8_t *src, int w, int h, int channels,
                     const raster_norm *n, float *dst, int plane_w,
                     int plane_h);
