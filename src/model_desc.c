@@ -34,6 +34,14 @@ static int get_vec3(json_t *o, const char *key, float v[3])
     return 1;
 }
 
+void model_desc_pad_values(const model_desc *d, float pad[3])
+{
+    for (int c = 0; c < 3; c++)
+        pad[c] = !isnan(d->pad_pixel) ? (d->pad_pixel * d->scale - d->mean[c]) / d->std[c]
+               : !isnan(d->pad_value) ? d->pad_value
+               : (255.f * d->scale - d->mean[c]) / d->std[c];
+}
+
 docrt_status model_desc_load(const char *onnx_path, int task, model_desc *d,
                              char *err, size_t errlen)
 {

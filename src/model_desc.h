@@ -54,6 +54,11 @@ typedef struct {
                            * this model stays f32 (bf16 measured worse) */
 } model_desc;
 
+/* The normalised value of the padding per channel: pad_pixel through the
+ * normalisation when set (docTR: black), else pad_value when set, else
+ * white paper through the normalisation (PP-OCR detection). */
+void model_desc_pad_values(const model_desc *d, float pad[3]);
+
 /* Reads onnx_path with ".onnx" replaced by ".json". */
 docrt_status model_desc_load(const char *onnx_path, int task, model_desc *out,
                              char *err, size_t errlen);

@@ -128,10 +128,7 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
                       {d->std[0], d->std[1], d->std[2]}, d->bgr};
     raster_resize_norm(img, rw, rh, &rn, s->det_in + (size_t)oy * bw + ox, bw, bh, s->det_tmp);
     float pad[3];
-    for (int c = 0; c < 3; c++)
-        pad[c] = !isnan(d->pad_pixel) ? (d->pad_pixel * d->scale - d->mean[c]) / d->std[c]
-               : isnan(d->pad_value) ? (255.f * d->scale - d->mean[c]) / d->std[c]
-                                     : d->pad_value;
+    model_desc_pad_values(d, pad);
     raster_pad_around(s->det_in, bw, bh, ox, oy, rw, rh, pad);
 
     const void *in[1] = {s->det_in};

@@ -190,10 +190,7 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
                             {m->rec_d.std[0], m->rec_d.std[1], m->rec_d.std[2]},
                             m->rec_d.bgr};
     float pad[3];
-    for (int c = 0; c < 3; c++)
-        pad[c] = isnan(m->rec_d.pad_value)
-                     ? (255.f * rn.scale - rn.mean[c]) / rn.std[c]
-                     : m->rec_d.pad_value;
+    model_desc_pad_values(&m->rec_d, pad);
     *n_batches = 0;
 
     /* Jobs: one per chunk. */
@@ -349,9 +346,7 @@ docrt_status ocr_classify_angles(docrt_stream *s, const docrt_image *img)
     const raster_norm rn = {d->scale, {d->mean[0], d->mean[1], d->mean[2]},
                             {d->std[0], d->std[1], d->std[2]}, d->bgr};
     float pad[3];
-    for (int c = 0; c < 3; c++)
-        pad[c] = isnan(d->pad_value) ? (255.f * rn.scale - rn.mean[c]) / rn.std[c]
-                                     : d->pad_value;
+    model_desc_pad_values(d, pad);
     for (int i = 0; i < s->n_lines; i++) {
         ocr_line *l = &s->lines[i];
         int w = ocr_crop_width(&l->quad, d->height);

@@ -85,10 +85,7 @@ docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img, int firs
     const raster_norm rn = {d->scale, {d->mean[0], d->mean[1], d->mean[2]},
                             {d->std[0], d->std[1], d->std[2]}, d->bgr};
     float pad[3];
-    for (int c = 0; c < 3; c++)
-        pad[c] = !isnan(d->pad_pixel) ? (d->pad_pixel * rn.scale - rn.mean[c]) / rn.std[c]
-               : isnan(d->pad_value) ? (255.f * rn.scale - rn.mean[c]) / rn.std[c]
-                                     : d->pad_value;
+    model_desc_pad_values(d, pad);
     *n_batches = 0;
 
     int n_p = 0, cap_p = 0;
