@@ -97,6 +97,12 @@ docrt_status ocr_classify_angles(docrt_stream *s, const docrt_image *img);
 /* Width of a quad's crop at the given height (aspect kept, clamped). */
 int ocr_crop_width(const docrt_quad *q, int height);
 
+/* Room for extra more characters in s->chars (sets the stream error). */
+docrt_status ocr_chars_reserve(docrt_stream *s, int extra);
+
+/* Each line's confidence: the mean of its characters', spaces left out. */
+void ocr_lines_conf(docrt_stream *s, int first, int count);
+
 /* Resets and appends lines. */
 docrt_status ocr_lines_reserve(docrt_stream *s, int n);
 

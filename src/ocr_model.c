@@ -365,6 +365,32 @@ const char *docrt_stream_error(const docrt_stream *s)
     return s ? s->err : "no stream";
 }
 
+docrt_status ocr_chars_reserve(docrt_stream *s, int extra)
+{
+    if (s->n_chars + extra <= s->cap_chars) return DOCRT_OK;
+    int cap = s->n_chars + extra + 1024;
+    ocr_char *c = realloc(s->chars, sizeof *c * (size_t)cap);
+    if (!c) return ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory");
+    s->chars = c;
+    s->cap_chars = cap;
+    return DOCRT_OK;
+}
+
+void ocr_lines_conf(docrt_stream *s, int first, int count)
+{
+    for (int i = first; i < first + count; i++) {
+        ocr_line *l = &s->lines[i];
+        double sum = 0;
+        int n = 0;
+        for (int c = 0; c < l->n_chars; c++) {
+            if (s->chars[l->chars_off + c].cls == s->m->vocab.space) continue;
+            sum += s->chars[l->chars_off + c].conf;
+            n++;
+        }
+        l->conf = n ? (float)(sum / n) : 0.f;
+    }
+}
+
 docrt_status ocr_lines_reserve(docrt_stream *s, int n)
 {
     if (n <= s->cap_lines) return DOCRT_OK;

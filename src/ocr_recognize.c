@@ -301,13 +301,7 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
     }
 
     /* Stitch: jobs are in line order, chunks left to right. */
-    if (s->n_chars + n_pool > s->cap_chars) {
-        int cap = s->n_chars + n_pool + 1024;
-        ocr_char *nc = realloc(s->chars, sizeof *nc * (size_t)cap);
-        if (!nc) { st = ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory"); goto out; }
-        s->chars = nc;
-        s->cap_chars = cap;
-    }
+    if ((st = ocr_chars_reserve(s, n_pool))) goto out;
     for (int i = 0; i < n_jobs; i++) {
         rec_job *j = &jobs[i];
         ocr_line *l = &s->lines[j->line];
@@ -320,17 +314,7 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
         s->n_chars += j->c_n;
         l->n_chars += j->c_n;
     }
-    for (int i = first; i < first + count; i++) {
-        ocr_line *l = &s->lines[i];
-        double sum = 0;
-        int n = 0;
-        for (int c = 0; c < l->n_chars; c++) {
-            if (s->chars[l->chars_off + c].cls == m->vocab.space) continue;
-            sum += s->chars[l->chars_off + c].conf;
-            n++;
-        }
-        l->conf = n ? (float)(sum / n) : 0.f;
-    }
+    ocr_lines_conf(s, first, count);
 out:
     free(jobs);
     free(order);

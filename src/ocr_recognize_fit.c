@@ -198,13 +198,7 @@ docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img, int firs
         }
     }
 
-    if (s->n_chars + n_pool > s->cap_chars) {
-        int cap = s->n_chars + n_pool + 1024;
-        ocr_char *nc = realloc(s->chars, sizeof *nc * (size_t)cap);
-        if (!nc) { st = ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory"); goto out; }
-        s->chars = nc;
-        s->cap_chars = cap;
-    }
+    if ((st = ocr_chars_reserve(s, n_pool))) goto out;
     for (int i = 0; i < n_p; i++) {
         fit_piece *f = &pc[i];
         ocr_line *l = &s->lines[f->line];
@@ -217,12 +211,7 @@ docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img, int firs
                                    d->split_dilation, row);
         s->n_chars += l->n_chars - before;
     }
-    for (int i = first; i < first + count; i++) {
-        ocr_line *l = &s->lines[i];
-        double sum = 0;
-        for (int c = 0; c < l->n_chars; c++) sum += s->chars[l->chars_off + c].conf;
-        l->conf = l->n_chars ? (float)(sum / l->n_chars) : 0.f;
-    }
+    ocr_lines_conf(s, first, count);
     if (dump && n_p) {
         char path[4096];
         snprintf(path, sizeof path, "%s/rec_logits.npy", dbg);
