@@ -145,13 +145,10 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
     dp.min_size = d->min_size;
     dp.max_candidates = d->max_candidates;
     const float *prob = out[0];
-    float *sig = NULL;
     if (d->logits) { /* the model ends before its sigmoid (docTR's export) */
         size_t np = (size_t)bh * bw;
-        sig = malloc(sizeof *sig * np);
-        if (!sig) return ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory");
-        for (size_t i = 0; i < np; i++) sig[i] = 1.f / (1.f + expf(-prob[i]));
-        prob = sig;
+        for (size_t i = 0; i < np; i++) s->det_prob[i] = 1.f / (1.f + expf(-prob[i]));
+        prob = s->det_prob;
     }
     docrt_status st;
     if (d->pp_doctr) {
@@ -170,7 +167,6 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
         st = db_postprocess(prob + (size_t)oy * bw + ox, bh - oy, bw, rh, rw,
                             (float)img->width / rw, (float)img->height / rh,
                             img->width, img->height, &dp, boxes, n);
-    free(sig);
     if (st) return ocr_fail(s, st, "detection post-processing: %s",
                             docrt_status_str(st));
     return DOCRT_OK;

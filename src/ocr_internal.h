@@ -59,6 +59,7 @@ struct docrt_stream {
     uint8_t *ink;              /* rec batch x widest bucket: ink columns */
     int ctc_cap;
     float *rec_probs;          /* softmax of a logits recognizer's batch */
+    float *det_prob;           /* sigmoid of a logits detector's map */
     docrt_page page;
     int page_valid;
     char err[1024];

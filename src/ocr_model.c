@@ -300,6 +300,7 @@ void docrt_stream_free(docrt_stream *s)
     free(s->rec_in);
     free(s->cls_in);
     free(s->rec_probs);
+    free(s->det_prob);
     free(s->crop);
     free(s->lines);
     free(s->chars);
@@ -336,14 +337,13 @@ docrt_status docrt_stream_create(const docrt_model *m, docrt_stream **out)
     s->cx1 = malloc(sizeof(float) * (size_t)s->ctc_cap);
     s->ink = malloc((size_t)m->rec_batch * (size_t)m->rec_w[m->n_rec - 1]);
     if (m->cls_c) s->cls_in = malloc(m->cls_in_floats * sizeof(float));
-    if (m->rec_d.logits) {
-        s->rec_probs = malloc(sizeof(float) * (size_t)m->rec_batch * (size_t)s->ctc_cap *
-                              (size_t)m->n_classes);
-        if (!s->rec_probs) goto nomem;
-    }
+    size_t rec_probs_floats = (size_t)m->rec_batch * (size_t)s->ctc_cap * (size_t)m->n_classes;
+    if (m->rec_d.logits) s->rec_probs = malloc(sizeof(float) * rec_probs_floats);
+    if (m->det_d.logits) s->det_prob = malloc(sizeof(float) * (m->det_in_floats / 3));
     if (!s->det_in || !s->det_tmp || !s->rec_in || !s->crop || !s->ctc_tmp ||
         !s->cx0 || !s->cx1 || !s->ink ||
-        (m->cls_c && !s->cls_in))
+        (m->cls_c && !s->cls_in) || (m->rec_d.logits && !s->rec_probs) ||
+        (m->det_d.logits && !s->det_prob))
         goto nomem;
     /* Fault the input buffers in now (sized for the largest bucket), as the
      * graph arenas are: a stream's RSS does not grow with the page sizes. */
@@ -353,6 +353,8 @@ docrt_status docrt_stream_create(const docrt_model *m, docrt_stream **out)
     graph_touch_pages(s->crop, (size_t)3 * m->rec_d.height * OCR_MAX_CROP_W);
     graph_touch_pages(s->ink, (size_t)m->rec_batch * (size_t)m->rec_w[m->n_rec - 1]);
     if (s->cls_in) graph_touch_pages(s->cls_in, m->cls_in_floats * sizeof(float));
+    if (s->rec_probs) graph_touch_pages(s->rec_probs, sizeof(float) * rec_probs_floats);
+    if (s->det_prob) graph_touch_pages(s->det_prob, sizeof(float) * (m->det_in_floats / 3));
     *out = s;
     return DOCRT_OK;
 nomem:
