@@ -40,15 +40,6 @@ import reference as ref  # noqa: E402
 from pipeline import read_pages, rss_mib  # noqa: E402
 
 
-def remove_padding(boxes, h, w):
-    b = boxes.copy()
-    if h > w:
-        b[:, [0, 2]] = np.clip((b[:, [0, 2]] - 0.5) * h / w + 0.5, 0, 1)
-    elif w > h:
-        b[:, [1, 3]] = np.clip((b[:, [1, 3]] - 0.5) * w / h + 0.5, 0, 1)
-    return b
-
-
 def split_crops(crops, max_ratio=8, target_ratio=6, dilation=1.4):
     out, cmap = [], []
     for c in crops:
@@ -92,7 +83,7 @@ class Predictor:
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         h, w = rgb.shape[:2]
         prob = torch.sigmoid(self.det(ref.det_preprocess(rgb)))[0, 0].numpy()
-        boxes = remove_padding(ref.db_postprocess(prob), h, w)
+        boxes = ref.remove_padding(ref.db_postprocess(prob), h, w)
         px = np.round(boxes[:, :4] * [w, h, w, h]).astype(int)
         crops = [rgb[y0:y1, x0:x1] for x0, y0, x1, y1 in px]
         crops = [c for c in crops if c.shape[0] > 0 and c.shape[1] > 0]

@@ -72,12 +72,7 @@ def main():
     page = doc["pages"][0]
     H, W = page["dimensions"]
     prob = np.load(os.path.join(dbg, "det_prob.npy"))
-    boxes = ref.db_postprocess(prob)
-    b = boxes.copy()
-    if H > W:
-        b[:, [0, 2]] = np.clip((b[:, [0, 2]] - 0.5) * H / W + 0.5, 0, 1)
-    elif W > H:
-        b[:, [1, 3]] = np.clip((b[:, [1, 3]] - 0.5) * W / H + 0.5, 0, 1)
+    b = ref.remove_padding(ref.db_postprocess(prob), H, W)
     want = sorted(tuple(np.round(r, 2)) for r in (b[:, :4] * [W, H, W, H]).tolist()
                   if r[2] - r[0] >= 1 and r[3] - r[1] >= 1)
 

@@ -107,6 +107,17 @@ def db_postprocess(prob, bin_thresh=0.3, box_thresh=0.1, unclip_ratio=1.5):
     return np.clip(np.asarray(boxes, np.float32), 0, 1)
 
 
+def remove_padding(boxes, h, w):
+    """docTR's predictor undoing the symmetric padding of an h x w page:
+    relative coordinates stretched about the centre along the padded side."""
+    b = boxes.copy()
+    if h > w:
+        b[:, [0, 2]] = np.clip((b[:, [0, 2]] - 0.5) * h / w + 0.5, 0, 1)
+    elif w > h:
+        b[:, [1, 3]] = np.clip((b[:, [1, 3]] - 0.5) * w / h + 0.5, 0, 1)
+    return b
+
+
 # ---- CTCPostProcessor ----
 
 def ctc_decode(logits, vocab):
