@@ -46,7 +46,7 @@ typedef struct {
     int64_t dims[GRAPH_MAX_RANK]; /* -1: dynamic (model inputs only) */
 } graph_shape;
 
-int64_t graph_shape_numel(const graph_shape *s);
+int64_t graph_shape_numel(const graph_shape *s); /* 0 with a zero dim; saturates at INT64_MAX */
 int graph_shape_eq(const graph_shape *a, const graph_shape *b); /* same rank and dims */
 
 /* A dense row-major host tensor (used for I/O, constants and test files). */
@@ -123,6 +123,9 @@ int graph_compiled_output_dtype(const graph_compiled *c, int bucket,
 /* Count of each lowered step kind in a bucket's plan, for tests/reports. */
 int graph_compiled_n_steps(const graph_compiled *c, int bucket);
 int graph_compiled_n_reorders(const graph_compiled *c, int bucket);
+/* Bytes a stream of c allocates for its arena and scratchpad (the largest
+ * bucket's), known before any stream exists. */
+size_t graph_compiled_stream_bytes(const graph_compiled *c);
 
 /* Smallest bucket (by element count) whose every input dim is >= the given
  * shapes' dims, same ranks. GRAPH_ERR_NO_BUCKET when none fits. */

@@ -297,6 +297,16 @@ void graph_touch_pages(void *p, size_t n)
 const char *graph_stream_last_error(const graph_stream *s) { return s ? s->err : "no stream"; }
 size_t graph_stream_arena_bytes(const graph_stream *s) { return s ? s->arena_bytes + s->scratch_bytes : 0; }
 
+size_t graph_compiled_stream_bytes(const graph_compiled *c)
+{
+    size_t a = 0, sc = 0;
+    for (int b = 0; c && b < c->n_buckets; b++) {
+        if (c->b[b].arena_bytes > a) a = c->b[b].arena_bytes;
+        if (c->b[b].scratch_bytes > sc) sc = c->b[b].scratch_bytes;
+    }
+    return a + sc;
+}
+
 graph_status graph_stream_run(graph_stream *s, int bi, const void *const *inputs, const void **outputs)
 {
     if (!s || !inputs || !outputs || bi < 0 || bi >= s->c->n_buckets) {

@@ -52,8 +52,15 @@ const char *graph_dtype_name(int dt)
 
 int64_t graph_shape_numel(const graph_shape *s)
 {
+    /* A zero dim makes any product 0 (a .npy file may pair it with dims
+     * whose product overflows); otherwise saturate at INT64_MAX. */
+    for (int i = 0; i < s->rank; i++)
+        if (s->dims[i] == 0) return 0;
     int64_t n = 1;
-    for (int i = 0; i < s->rank; i++) n *= s->dims[i];
+    for (int i = 0; i < s->rank; i++) {
+        if (s->dims[i] > 0 && n > INT64_MAX / s->dims[i]) return INT64_MAX;
+        n *= s->dims[i];
+    }
     return n;
 }
 
@@ -247,11 +254,13 @@ graph_status graph_ir_copy(const graph_ir *src, graph_ir *dst)
             *da = *sa;
             da->name = dup_str(sa->name);
             da->s = dup_str(sa->s);
-            da->ints = dup_mem(sa->ints, (size_t)sa->n * sizeof(int64_t));
-            da->floats = dup_mem(sa->floats, (size_t)sa->n * sizeof(float));
+            /* a list is never NULL, even empty: callers memcpy from it */
+            da->ints = sa->type != GA_INTS ? NULL : sa->n ? dup_mem(sa->ints, (size_t)sa->n * sizeof(int64_t))
+                                                          : calloc(1, sizeof(int64_t));
+            da->floats = sa->type != GA_FLOATS ? NULL : sa->n ? dup_mem(sa->floats, (size_t)sa->n * sizeof(float))
+                                                              : calloc(1, sizeof(float));
             da->t = NULL; /* tensor attributes were turned into values at load */
-            if (sa->type != GA_INTS) da->ints = (free(da->ints), NULL);
-            if (sa->type != GA_FLOATS) da->floats = (free(da->floats), NULL);
+            if ((sa->type == GA_INTS && !da->ints) || (sa->type == GA_FLOATS && !da->floats)) goto nomem;
         }
     }
     return GRAPH_OK;

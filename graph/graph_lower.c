@@ -1046,6 +1046,31 @@ done:
     return st;
 }
 
+/* Ops that run only as reference kernels (never a oneDNN primitive). */
+static int is_ref_only(const graph_node *n)
+{
+    static const char *prim[] = { "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
+                                  "_Elt", "Add", "Sub", "Mul", "Div", "Pow", "Concat", "MatMul", "Gemm",
+                                  "Softmax", "LayerNormalization", "ReduceMean", "Resize", "Upsample",
+                                  "BatchNormalization", "Transpose", "LSTM" };
+    for (size_t i = 0; i < sizeof prim / sizeof *prim; i++)
+        if (is_op(n, prim[i])) return 0;
+    return 1;
+}
+
+/* A run-time input or an output with zero elements (constant inputs, such
+ * as Resize's empty roi, are read at compile and do not count). */
+static int has_empty_tensor(const graph_ir *ir, const graph_node *n)
+{
+    for (int i = 0; i < n->n_in; i++)
+        if (n->in[i] >= 0 && !ir->values[n->in[i]].data &&
+            graph_shape_numel(&ir->values[n->in[i]].shape) == 0)
+            return 1;
+    for (int o = 0; o < n->n_out; o++)
+        if (n->out[o] >= 0 && graph_shape_numel(&ir->values[n->out[o]].shape) == 0) return 1;
+    return 0;
+}
+
 graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t errlen)
 {
     lctx L = { .c = c, .b = b, .err = err, .errlen = errlen };
@@ -1080,6 +1105,12 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
         const graph_node *n = &ir->nodes[k];
         if (n->dead) continue;
         L.k = k;
+        if (!is_ref_only(n) && has_empty_tensor(ir, n)) {
+            /* oneDNN 2.6 divides by zero on some empty shapes (a [0,5] MatMul) */
+            graph_errf(err, errlen, "%s '%s': a tensor with zero elements is not supported", n->op, n->name);
+            st = GRAPH_ERR_UNSUPPORTED;
+            break;
+        }
         if (is_op(n, "Conv") || is_op(n, "ConvTranspose")) st = lower_conv(&L, n);
         else if (is_op(n, "MaxPool") || is_op(n, "AveragePool") || is_op(n, "GlobalAveragePool")) st = lower_pool(&L, n);
         else if (is_op(n, "_Elt")) st = lower_elt(&L, n);

@@ -45,52 +45,37 @@ static graph_status tensor_from_proto(const Onnx__TensorProto *tp,
             return GRAPH_ERR_PARSE;
         }
         out->shape.dims[i] = tp->dims[i];
-        n *= tp->dims[i];
-        if (n > MAX_ELEMS) {
+        if (tp->dims[i] && n > MAX_ELEMS / tp->dims[i]) {
             graph_errf(err, errlen, "tensor '%s': too many elements", nm);
             return GRAPH_ERR_PARSE;
         }
+        n *= tp->dims[i];
     }
     size_t bytes = (size_t)n * es;
-    out->data = malloc(bytes ? bytes : 1);
-    if (!out->data) return GRAPH_ERR_NOMEM;
-    size_t have = 0;
-    if (tp->has_raw_data) {
-        have = tp->raw_data.len;
-        if (have == bytes && bytes) memcpy(out->data, tp->raw_data.data, bytes);
-    } else {
-        switch (dt) {
-        case GRAPH_DT_F32:
-            have = tp->n_float_data * 4;
-            if (have == bytes && bytes) memcpy(out->data, tp->float_data, bytes);
-            break;
-        case GRAPH_DT_I64:
-            have = tp->n_int64_data * 8;
-            if (have == bytes && bytes) memcpy(out->data, tp->int64_data, bytes);
-            break;
-        case GRAPH_DT_F64:
-            have = tp->n_double_data * 8;
-            if (have == bytes && bytes) memcpy(out->data, tp->double_data, bytes);
-            break;
-        case GRAPH_DT_I32:
-            have = tp->n_int32_data * 4;
-            if (have == bytes && bytes) memcpy(out->data, tp->int32_data, bytes);
-            break;
-        default: /* bool, u8, i8 are stored widened in int32_data */
-            have = tp->n_int32_data * es;
-            if (have == bytes)
-                for (int64_t i = 0; i < n; i++)
-                    ((uint8_t *)out->data)[i] = (uint8_t)tp->int32_data[i];
-            break;
-        }
-    }
+    /* The data present, checked against the shape before anything is
+     * allocated: a forged shape must not allocate what the file lacks. */
+    size_t have;
+    if (tp->has_raw_data) have = tp->raw_data.len;
+    else if (dt == GRAPH_DT_F32) have = tp->n_float_data * 4;
+    else if (dt == GRAPH_DT_I64) have = tp->n_int64_data * 8;
+    else if (dt == GRAPH_DT_F64) have = tp->n_double_data * 8;
+    else have = tp->n_int32_data * es; /* i32; bool, u8, i8 stored widened */
     if (have != bytes) {
         graph_errf(err, errlen, "tensor '%s': %zu bytes of data, shape needs %zu",
                    nm, have, bytes);
-        free(out->data);
-        out->data = NULL;
         return GRAPH_ERR_PARSE;
     }
+    out->data = malloc(bytes ? bytes : 1);
+    if (!out->data) return GRAPH_ERR_NOMEM;
+    if (!bytes) return GRAPH_OK;
+    if (tp->has_raw_data) memcpy(out->data, tp->raw_data.data, bytes);
+    else if (dt == GRAPH_DT_F32) memcpy(out->data, tp->float_data, bytes);
+    else if (dt == GRAPH_DT_I64) memcpy(out->data, tp->int64_data, bytes);
+    else if (dt == GRAPH_DT_F64) memcpy(out->data, tp->double_data, bytes);
+    else if (dt == GRAPH_DT_I32) memcpy(out->data, tp->int32_data, bytes);
+    else
+        for (int64_t i = 0; i < n; i++)
+            ((uint8_t *)out->data)[i] = (uint8_t)tp->int32_data[i];
     return GRAPH_OK;
 }
 
@@ -222,7 +207,7 @@ static graph_status constant_node(graph_ir *ir, const Onnx__NodeProto *np,
         t.data = malloc(n * 4 + 4);
         if (!t.data) return GRAPH_ERR_NOMEM;
         if (scalar) ((float *)t.data)[0] = a->f;
-        else memcpy(t.data, a->floats, n * 4);
+        else if (n) memcpy(t.data, a->floats, n * 4);
     } else if (strcmp(an, "value_int") == 0 || strcmp(an, "value_ints") == 0) {
         int scalar = an[9] == 0;
         size_t n = scalar ? 1 : a->n_ints;
@@ -232,7 +217,7 @@ static graph_status constant_node(graph_ir *ir, const Onnx__NodeProto *np,
         t.data = malloc(n * 8 + 8);
         if (!t.data) return GRAPH_ERR_NOMEM;
         if (scalar) ((int64_t *)t.data)[0] = a->i;
-        else memcpy(t.data, a->ints, n * 8);
+        else if (n) memcpy(t.data, a->ints, n * 8);
     } else {
         graph_errf(err, errlen, "Constant '%s': attribute '%s' is not supported", nm, an);
         free(t.data); /* NULL on this path; said so that no branch can leak it */
@@ -257,20 +242,20 @@ static graph_status convert_attr(const Onnx__AttributeProto *a, graph_attr *o,
     case GA_STRING:
         o->s = malloc(a->s.len + 1);
         if (!o->s) return GRAPH_ERR_NOMEM;
-        memcpy(o->s, a->s.data, a->s.len);
+        if (a->s.len) memcpy(o->s, a->s.data, a->s.len);
         o->s[a->s.len] = 0;
         break;
     case GA_INTS:
         o->n = (int)a->n_ints;
         o->ints = malloc(a->n_ints * 8 + 8);
         if (!o->ints) return GRAPH_ERR_NOMEM;
-        memcpy(o->ints, a->ints, a->n_ints * 8);
+        if (a->n_ints) memcpy(o->ints, a->ints, a->n_ints * 8);
         break;
     case GA_FLOATS:
         o->n = (int)a->n_floats;
         o->floats = malloc(a->n_floats * 4 + 4);
         if (!o->floats) return GRAPH_ERR_NOMEM;
-        memcpy(o->floats, a->floats, a->n_floats * 4);
+        if (a->n_floats) memcpy(o->floats, a->floats, a->n_floats * 4);
         break;
     case GA_STRINGS:
         o->n = (int)a->n_strings; /* kept only as a count */
@@ -370,6 +355,11 @@ static graph_status load_graph_indexed(graph_model *m, const Onnx__ModelProto *m
         int dt;
         graph_shape sh;
         if ((st = value_info_shape(g->input[i], &dt, &sh, err, errlen))) return st;
+        if (!graph_dtype_size(dt)) {
+            graph_errf(err, errlen, "graph input '%s': data type %s (%d) is not supported", nm,
+                       graph_dtype_name(dt), dt);
+            return GRAPH_ERR_UNSUPPORTED;
+        }
         int v = graph_ir_add_value(ir, nm);
         if (v < 0) return GRAPH_ERR_NOMEM;
         ir->values[v].dtype = dt;

@@ -228,6 +228,10 @@ static void resize_taps(const int64_t *m, int64_t in_len, int64_t out_len, doubl
 {
     for (int64_t o = 0; o < out_len; o++) {
         double x = resize_coord((int)m[1], o, in_len, out_len, scale);
+        /* clamped first, so a degenerate scale never converts out of range
+         * (every index is clamped into the input below anyway) */
+        if (!(x >= -1)) x = -1;
+        if (x > (double)in_len) x = (double)in_len;
         if (m[0]) {
             if (x < 0) x = 0;
             int64_t a = (int64_t)floor(x);

@@ -38,6 +38,21 @@ static int set_attr_ints(graph_node *n, const char *name, const int64_t *v, int 
 
 static int is_float(int dt) { return dt == GRAPH_DT_F32; }
 
+/* a * b for dims >= 0, saturating at INT64_MAX: a product of a forged
+ * shape never wraps into a plausible size. */
+static int64_t mul_sat(int64_t a, int64_t b)
+{
+    if (a < 0 || b < 0) return -1;
+    return b && a > INT64_MAX / b ? INT64_MAX : a * b;
+}
+
+/* floor(d * scale) as a dim; -1 (refused later) when not finite or huge. */
+static int64_t scaled_dim(int64_t d, float scale)
+{
+    double v = floor((double)d * scale);
+    return v >= 0 && v <= (double)((int64_t)1 << 40) ? (int64_t)v : -1;
+}
+
 /* axes from attribute (old opsets) or from a constant input (new opsets) */
 static int get_axes(graph_ir *ir, graph_node *n, int input, int64_t *axes,
                     char *err, size_t errlen, int *ok)
@@ -46,6 +61,11 @@ static int get_axes(graph_ir *ir, graph_node *n, int input, int64_t *axes,
     int cnt = graph_attr_ints(n, "axes", &a);
     *ok = 1;
     if (cnt >= 0) {
+        if (cnt > GRAPH_MAX_RANK) {
+            graph_errf(err, errlen, "%s '%s': more than %d axes", n->op, n->name, GRAPH_MAX_RANK);
+            *ok = 0;
+            return -1;
+        }
         memcpy(axes, a, (size_t)cnt * 8);
         return cnt;
     }
@@ -84,6 +104,11 @@ static graph_status pool_like(graph_node *n, const graph_shape *x, const graph_s
     if (graph_attr_int(n, "storage_order", 0)) UNSUP("%s '%s': storage_order=1 is not supported", n->op, n->name);
     for (int i = 0; i < 2; i++) {
         if (k[i] < 1 || s[i] < 1 || d[i] < 1) BAD("%s '%s': bad kernel/stride/dilation", n->op, n->name);
+        /* bounded so that no window arithmetic below can overflow */
+        const int64_t lim = (int64_t)1 << 20;
+        if (k[i] > lim || s[i] > lim || d[i] > lim || p[i] < -lim || p[i] > lim || p[i + 2] < -lim ||
+            p[i + 2] > lim || op_[i] < -lim || op_[i] > lim)
+            BAD("%s '%s': kernel, stride, dilation or pad over 2^20", n->op, n->name);
         int64_t in = x->dims[2 + i], ek = (k[i] - 1) * d[i] + 1;
         if (transposed) {
             if (strcmp(ap, "NOTSET") != 0) UNSUP("%s '%s': auto_pad=%s is not supported", n->op, n->name, ap);
@@ -176,7 +201,7 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
         if (b && !b->data) UNSUP("%s '%s': bias must be constant", n->op, n->name);
         if (xs->rank != 4 || w->shape.rank != 4) UNSUP("%s '%s': only 2-D convolution is supported (input rank %d)", n->op, n->name, xs->rank);
         int64_t g = graph_attr_int(n, "group", 1);
-        if (g < 1 || xs->dims[1] % g) BAD("%s '%s': bad group", n->op, n->name);
+        if (g < 1 || g > (xs->dims[1] > 1 ? xs->dims[1] : 1) || xs->dims[1] % g) BAD("%s '%s': bad group", n->op, n->name);
         int64_t oc = tr ? w->shape.dims[1] * g : w->shape.dims[0];
         if ((tr ? w->shape.dims[0] : w->shape.dims[1] * g) != xs->dims[1])
             BAD("%s '%s': weights do not match %lld input channels", n->op, n->name, (long long)xs->dims[1]);
@@ -232,7 +257,8 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
     }
     if (is_op(n, "Gemm")) {
         graph_value *b = IN(ir, n, 1), *c = IN(ir, n, 2);
-        if (!b || !is_float(xdt) || !is_float(b->dtype)) UNSUP("Gemm '%s': only float32 is supported", n->name);
+        if (!b || !is_float(xdt) || !is_float(b->dtype) || (c && !is_float(c->dtype)))
+            UNSUP("Gemm '%s': only float32 is supported", n->name);
         if (xs->rank != 2 || b->shape.rank != 2) BAD("Gemm '%s': operands must be 2-D", n->name);
         int ta = (int)graph_attr_int(n, "transA", 0), tb = (int)graph_attr_int(n, "transB", 0);
         int64_t M = xs->dims[ta ? 1 : 0], K = xs->dims[ta ? 0 : 1];
@@ -323,14 +349,14 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
                 UNSUP("%s '%s': scales must be constant float32 of rank length", n->op, n->name);
             for (int i = 0; i < xs->rank; i++) {
                 scale[i] = ((const float *)sc->data)[i];
-                o.dims[i] = (int64_t)floor((double)xs->dims[i] * scale[i]);
+                o.dims[i] = scaled_dim(xs->dims[i], scale[i]);
             }
         } else if (graph_node_attr(n, "scales")) {
             const graph_attr *a = graph_node_attr(n, "scales");
             if (a->type != GA_FLOATS || a->n != xs->rank) UNSUP("%s '%s': scales", n->op, n->name);
             for (int i = 0; i < xs->rank; i++) {
                 scale[i] = a->floats[i];
-                o.dims[i] = (int64_t)floor((double)xs->dims[i] * scale[i]);
+                o.dims[i] = scaled_dim(xs->dims[i], scale[i]);
             }
         } else UNSUP("%s '%s': needs scales or sizes", n->op, n->name);
         if (o.dims[0] != xs->dims[0] || o.dims[1] != xs->dims[1])
@@ -394,12 +420,12 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
                 if (neg >= 0) BAD("Reshape '%s': two -1 dims", n->name);
                 neg = i;
             } else if (d[i] < 0) BAD("Reshape '%s': negative dim", n->name);
-            else known *= d[i];
+            else known = mul_sat(known, d[i]);
         }
         if (neg >= 0) {
             if (known == 0 || total % known) BAD("Reshape '%s': cannot infer -1", n->name);
             d[neg] = total / known;
-            known *= d[neg];
+            known = mul_sat(known, d[neg]);
         }
         if (known != total) BAD("Reshape '%s': %lld elements into %lld", n->name, (long long)total, (long long)known);
         y->shape.rank = cnt;
@@ -605,10 +631,39 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
     UNSUP("op %s (node '%s') is not supported", n->op, n->name);
 }
 
+/* The most elements any inferred value may have (as for initializers). */
+#define MAX_VALUE_ELEMS ((int64_t)1 << 34)
+
+/* Every inferred output has non-negative dims and at most MAX_VALUE_ELEMS
+ * elements, so sizes computed from shapes never overflow. */
+static graph_status check_outputs(const graph_ir *ir, const graph_node *n, char *err, size_t errlen)
+{
+    for (int o = 0; o < n->n_out; o++) {
+        if (n->out[o] < 0) continue;
+        const graph_shape *s = &ir->values[n->out[o]].shape;
+        int64_t cnt = 1;
+        for (int d = 0; d < s->rank; d++) {
+            if (s->dims[d] < 0) {
+                graph_errf(err, errlen, "%s '%s': negative output dimension", n->op, n->name);
+                return GRAPH_ERR_SHAPE;
+            }
+            if (s->dims[d] && cnt > MAX_VALUE_ELEMS / s->dims[d]) {
+                char b[160];
+                graph_shape_str(s, b, sizeof b);
+                graph_errf(err, errlen, "%s '%s': output shape %s has more than 2^34 elements", n->op, n->name, b);
+                return GRAPH_ERR_SHAPE;
+            }
+            cnt *= s->dims[d];
+        }
+    }
+    return GRAPH_OK;
+}
+
 graph_status graph_infer_node(graph_ir *ir, graph_node *n, int64_t opset, char *err, size_t errlen)
 {
     graph_status st = infer(ir, n, opset, err, errlen);
     if (st) return st;
+    if ((st = check_outputs(ir, n, err, errlen))) return st;
     /* fold when every present input is constant */
     graph_view in[16];
     if (n->n_in > 16) return GRAPH_OK;
@@ -659,15 +714,6 @@ graph_status graph_specialise(graph_ir *ir, const graph_shape *shapes, int64_t o
         graph_node *n = &ir->nodes[k];
         graph_status st = graph_infer_node(ir, n, opset, err, errlen);
         if (st) return st;
-        for (int o = 0; o < n->n_out; o++) {
-            if (n->out[o] < 0) continue;
-            const graph_shape *s = &ir->values[n->out[o]].shape;
-            for (int d = 0; d < s->rank; d++)
-                if (s->dims[d] < 0) {
-                    graph_errf(err, errlen, "%s '%s': negative output dimension", n->op, n->name);
-                    return GRAPH_ERR_SHAPE;
-                }
-        }
     }
     /* dead-code elimination: keep what the graph outputs need */
     char *need = calloc((size_t)ir->n_values, 1);

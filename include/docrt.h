@@ -80,7 +80,18 @@ typedef struct {
     /* Pages above this many pixels are refused before any allocation
      * (decompression bombs). Default: A3 at 600 dpi (7016 x 9921). */
     uint64_t max_pixels;
+    /* A file with more pages (TIFF directories) than this is refused when
+     * it is opened. 0: the default, 10,000; at most 65,536. */
+    int max_pages;
+    /* A page whose decoding runs longer than this many milliseconds fails
+     * ("decoding took longer than ..."); checked between rows, tiles and
+     * JPEG scans. 0: the default, 20,000 ms. */
+    unsigned max_decode_ms;
 } docrt_image_limits;
+
+#define DOCRT_DEFAULT_MAX_PAGES 10000
+#define DOCRT_MAX_PAGES_CAP 65536
+#define DOCRT_DEFAULT_MAX_DECODE_MS 20000u
 
 docrt_image_limits docrt_image_default_limits(void);
 

@@ -29,6 +29,8 @@ const char cli_model_opts_help[] =
 "      --box-thresh X      minimum box score (0.6)\n"
 "      --unclip-ratio X    box expansion (1.5)\n"
 "      --max-pixels N      refuse pages over N pixels (default A3 at 600 dpi)\n"
+"      --max-pages N       refuse files with more pages (default 10000)\n"
+"      --max-decode-ms N   fail a page whose decoding takes longer (20000)\n"
 "      --cache-capacity N  oneDNN primitive cache capacity\n"
 "      --precision P       auto (default: bf16 where the CPU has AVX512_BF16\n"
 "                          or AMX, else f32, for each model whose description\n"
@@ -128,7 +130,7 @@ enum {
     OPT_MODEL_DIR, OPT_THREADS, OPT_DET_BUCKETS, OPT_DET_MAX_SIDE,
     OPT_REC_WIDTHS, OPT_REC_BATCH, OPT_DET_THRESH, OPT_BOX_THRESH,
     OPT_UNCLIP, OPT_MAX_PIXELS, OPT_PRECISION, OPT_CACHE, OPT_DET_MODEL,
-    OPT_REC_MODEL, OPT_CLS_MODEL, N_OPTS
+    OPT_REC_MODEL, OPT_CLS_MODEL, OPT_MAX_PAGES, OPT_MAX_DECODE_MS, N_OPTS
 };
 
 static const struct {
@@ -149,6 +151,8 @@ static const struct {
     [OPT_DET_MODEL] = {"--det-model", NULL},
     [OPT_REC_MODEL] = {"--rec-model", NULL},
     [OPT_CLS_MODEL] = {"--cls-model", NULL},
+    [OPT_MAX_PAGES] = {"--max-pages", NULL},
+    [OPT_MAX_DECODE_MS] = {"--max-decode-ms", NULL},
 };
 
 int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
@@ -219,6 +223,14 @@ int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
     case OPT_MAX_PIXELS:
         if (!cli_parse_int(val, 1, 4000000000L, &lv)) return bad(cmd, "bad pixel count '%s'", val);
         o->lim.max_pixels = (uint64_t)lv;
+        break;
+    case OPT_MAX_PAGES:
+        if (!cli_parse_int(val, 1, DOCRT_MAX_PAGES_CAP, &lv)) return bad(cmd, "bad page count '%s' (1..65536)", val);
+        o->lim.max_pages = (int)lv;
+        break;
+    case OPT_MAX_DECODE_MS:
+        if (!cli_parse_int(val, 1, 3600000, &lv)) return bad(cmd, "bad time '%s' (1..3600000 ms)", val);
+        o->lim.max_decode_ms = (unsigned)lv;
         break;
     case OPT_PRECISION:
         if (!strcmp(val, "auto")) mp->precision = DOCRT_PRECISION_AUTO;

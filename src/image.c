@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -32,8 +33,45 @@ struct docrt_document {
 
 docrt_image_limits docrt_image_default_limits(void)
 {
-    docrt_image_limits l = { .max_pixels = (uint64_t)7016 * 9921 };
+    docrt_image_limits l = { .max_pixels = (uint64_t)7016 * 9921,
+                             .max_pages = DOCRT_DEFAULT_MAX_PAGES,
+                             .max_decode_ms = DOCRT_DEFAULT_MAX_DECODE_MS };
     return l;
+}
+
+/* Zero fields take their defaults; max_pages is capped. */
+static docrt_image_limits resolve_limits(const docrt_image_limits *lim)
+{
+    docrt_image_limits d = docrt_image_default_limits();
+    if (!lim)
+        return d;
+    docrt_image_limits l = *lim;
+    if (!l.max_pixels)
+        l.max_pixels = d.max_pixels;
+    if (l.max_pages <= 0)
+        l.max_pages = d.max_pages;
+    if (l.max_pages > DOCRT_MAX_PAGES_CAP)
+        l.max_pages = DOCRT_MAX_PAGES_CAP;
+    if (!l.max_decode_ms)
+        l.max_decode_ms = d.max_decode_ms;
+    return l;
+}
+
+double image_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int image_out_of_time(const image_src *src)
+{
+    if (src->deadline_ms <= 0 || image_now_ms() <= src->deadline_ms)
+        return 0;
+    image_reason(src->why, src->whylen, DOCRT_ERR_LIMIT,
+                 "decoding took longer than the limit of %u ms",
+                 src->max_decode_ms);
+    return 1;
 }
 
 void docrt_image_free(docrt_image *img)
@@ -239,13 +277,13 @@ static docrt_status doc_create(uint8_t *data, size_t len, const char *name,
     doc->name = nm;
     doc->data = data;
     doc->len = len;
-    doc->lim = lim ? *lim : docrt_image_default_limits();
+    doc->lim = resolve_limits(lim);
     doc->format = format;
     doc->n_pages = 1;
     if (format == FMT_TIFF) {
         char why[256] = "";
-        st = image_tiff_index(data, len, &doc->ifd, &doc->n_pages, why,
-                              sizeof why);
+        st = image_tiff_index(data, len, doc->lim.max_pages, &doc->ifd,
+                              &doc->n_pages, why, sizeof why);
         if (st) {
             fail(err, errlen, name, -1, st, "%s", why);
             docrt_document_close(doc);
@@ -382,7 +420,8 @@ docrt_status docrt_document_read_page(docrt_document *doc, int page,
                     "no such page (the file has %d)", doc->n_pages);
     char why[512] = "";
     image_src src = { doc->data, doc->len, doc->lim.max_pixels, why,
-                      sizeof why };
+                      sizeof why, doc->lim.max_decode_ms,
+                      image_now_ms() + doc->lim.max_decode_ms };
     docrt_status st;
     switch (doc->format) {
     case FMT_TIFF: st = image_tiff_read(&src, doc->ifd[page], out); break;

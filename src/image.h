@@ -22,7 +22,15 @@ typedef struct {
     uint64_t max_pixels;
     char *why;      /* the reason on failure; never NULL */
     size_t whylen;  /* > 0 */
+    unsigned max_decode_ms;
+    double deadline_ms; /* image_now_ms() at which decoding must stop */
 } image_src;
+
+/* CLOCK_MONOTONIC in milliseconds. */
+double image_now_ms(void);
+/* Nonzero once src's decoding has run past its deadline; then *why says so
+ * (DOCRT_ERR_LIMIT). Decoders call it between rows, tiles and scans. */
+int image_out_of_time(const image_src *src);
 
 /* Writes a reason into why and returns st. */
 docrt_status image_reason(char *why, size_t whylen, docrt_status st,
@@ -47,9 +55,11 @@ docrt_status image_orient(docrt_image *img, int orientation, char *why,
 /* TIFF: the byte offset of every directory (page) in the file's chain.
  * Stops at a loop; a directory whose entries run past the end of the file
  * is kept as a page (reading it fails) and ends the chain. No directories,
- * or the first one unreadable, is an error. *ifd is malloc'd. */
-docrt_status image_tiff_index(const uint8_t *data, size_t len, uint64_t **ifd,
-                              int *n, char *why, size_t whylen);
+ * the first one unreadable, or more than max_pages of them is an error
+ * (DOCRT_ERR_LIMIT for the last). *ifd is malloc'd. */
+docrt_status image_tiff_index(const uint8_t *data, size_t len, int max_pages,
+                              uint64_t **ifd, int *n, char *why,
+                              size_t whylen);
 docrt_status image_tiff_read(const image_src *src, uint64_t ifd,
                              docrt_image *out);
 docrt_status image_png_read(const image_src *src, docrt_image *out);

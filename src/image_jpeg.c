@@ -62,8 +62,12 @@ static void on_output(j_common_ptr ci)
 static void on_progress(j_common_ptr ci)
 {
     j_decompress_ptr d = (j_decompress_ptr)ci;
+    jpeg_ctx *c = (jpeg_ctx *)(void *)ci->err;
+    if (image_out_of_time(c->src)) {
+        c->st = DOCRT_ERR_LIMIT;
+        longjmp(c->jmp, 1);
+    }
     if (d->input_scan_number > MAX_SCANS) {
-        jpeg_ctx *c = (jpeg_ctx *)(void *)ci->err;
         c->st = image_reason(c->src->why, c->src->whylen,
                              DOCRT_ERR_UNSUPPORTED,
                              "the JPEG has more than %d scans", MAX_SCANS);

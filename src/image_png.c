@@ -154,7 +154,7 @@ static docrt_status decode(png_ctx *c, docrt_image *out)
         png_set_tRNS_to_alpha(png);
     if (depth == 16)
         png_set_scale_16(png);
-    png_set_interlace_handling(png);
+    int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);
     int in_ch = png_get_channels(png, info);
     if ((c->st = image_alloc(out, (int)w, (int)h, out_ch, src->why,
@@ -175,7 +175,13 @@ static docrt_status decode(png_ctx *c, docrt_image *out)
         for (png_uint_32 y = 0; y < h; y++)
             c->rows[y] = convert_rows ? c->tmp + (size_t)y * in_row
                                       : out->data + (size_t)y * out->stride;
-        png_read_image(png, c->rows);
+        /* png_read_image, pass by pass, with the time limit checked */
+        for (int pass = 0; pass < passes; pass++)
+            for (png_uint_32 y = 0; y < h; y++) {
+                if ((y & 31) == 0 && image_out_of_time(src))
+                    return c->st = DOCRT_ERR_LIMIT;
+                png_read_row(png, c->rows[y], NULL);
+            }
         if (convert_rows)
             for (png_uint_32 y = 0; y < h; y++)
                 convert(c->rows[y], out->data + (size_t)y * out->stride, w,
@@ -183,6 +189,8 @@ static docrt_status decode(png_ctx *c, docrt_image *out)
     } else {
         for (png_uint_32 y = 0; y < h; y++) {
             uint8_t *d = out->data + (size_t)y * out->stride;
+            if ((y & 31) == 0 && image_out_of_time(src))
+                return c->st = DOCRT_ERR_LIMIT;
             png_read_row(png, convert_rows ? c->tmp : d, NULL);
             if (convert_rows)
                 convert(c->tmp, d, w, in_ch, out_ch);

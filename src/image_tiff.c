@@ -22,8 +22,6 @@
 
 /* ---- the directory chain, walked without libtiff ---- */
 
-#define MAX_PAGES 65536
-
 static uint64_t rd(const uint8_t *p, int n, int big_endian)
 {
     uint64_t v = 0;
@@ -108,8 +106,9 @@ static int dir_fits(const uint8_t *d, size_t len, const tiff_header *h,
     return 1;
 }
 
-docrt_status image_tiff_index(const uint8_t *d, size_t len, uint64_t **out,
-                              int *n_out, char *why, size_t whylen)
+docrt_status image_tiff_index(const uint8_t *d, size_t len, int max_pages,
+                              uint64_t **out, int *n_out, char *why,
+                              size_t whylen)
 {
     *out = NULL;
     *n_out = 0;
@@ -132,7 +131,7 @@ docrt_status image_tiff_index(const uint8_t *d, size_t len, uint64_t **out,
     int n = 0, cap = 0;
     /* a later directory that does not fit is kept as a page (reading it
      * says why) and ends the chain */
-    for (uint64_t off = h.first; off != 0 && n <= MAX_PAGES;) {
+    for (uint64_t off = h.first; off != 0 && n <= max_pages;) {
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             uint64_t *ni = realloc(ifd, (size_t)cap * sizeof *ni);
@@ -148,13 +147,13 @@ docrt_status image_tiff_index(const uint8_t *d, size_t len, uint64_t **out,
             break;
     }
     int cut = cut_loop(ifd, n);
-    if (cut < 0 || cut > MAX_PAGES) {
+    if (cut < 0 || cut > max_pages) {
         free(ifd);
         return cut < 0 ? image_reason(why, whylen, DOCRT_ERR_NOMEM,
                                       "out of memory")
                        : image_reason(why, whylen, DOCRT_ERR_LIMIT,
-                                      "the TIFF has more than %d pages",
-                                      MAX_PAGES);
+                                      "the TIFF has more than %d pages, "
+                                      "the limit (--max-pages)", max_pages);
     }
     *out = ifd;
     *n_out = cut;
@@ -382,6 +381,10 @@ static docrt_status read_direct(page *p, docrt_image *out)
         for (uint32_t y = 0; y < p->h && !st; y += th) {
             for (uint32_t x = 0; x < p->w && !st; x += tw) {
                 uint32_t t = TIFFComputeTile(tif, x, y, 0, 0);
+                if (image_out_of_time(p->src)) {
+                    st = DOCRT_ERR_LIMIT;
+                    break;
+                }
                 if (TIFFReadEncodedTile(tif, t, buf, bufsize) < 0) {
                     st = decode_fail(p, "tile", t, y);
                     break;
@@ -398,6 +401,10 @@ static docrt_status read_direct(page *p, docrt_image *out)
         uint32_t rps = 0;
         TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &rps);
         for (uint32_t y = 0; y < p->h; y++) {
+            if ((y & 31) == 0 && image_out_of_time(p->src)) {
+                st = DOCRT_ERR_LIMIT;
+                break;
+            }
             if (TIFFReadScanline(tif, buf, y, 0) < 0) {
                 st = decode_fail(p, "strip", rps ? y / rps : 0, y);
                 break;
@@ -468,9 +475,27 @@ static docrt_status read_rgba(page *p, docrt_image *out)
      * TIFFRGBAImage only flips */
     img.req_orientation = ORIENTATION_TOPLEFT;
     img.orientation = ORIENTATION_TOPLEFT;
-    int ok = TIFFRGBAImageGet(&img, px, p->w, p->h);
+    /* In bands of whole strips (tiles), so the time limit is checked
+     * between them without decoding any strip twice. */
+    uint32_t unit = 0;
+    if (TIFFIsTiled(p->tif))
+        TIFFGetField(p->tif, TIFFTAG_TILELENGTH, &unit);
+    else
+        TIFFGetFieldDefaulted(p->tif, TIFFTAG_ROWSPERSTRIP, &unit);
+    if (!unit || unit > p->h)
+        unit = p->h;
+    uint32_t band = unit * (unit < 64 ? (64 + unit - 1) / unit : 1);
+    int ok = 1, late = 0;
+    for (uint32_t y = 0; y < p->h && ok; y += band) {
+        if ((late = image_out_of_time(p->src)))
+            break;
+        uint32_t rows = p->h - y < band ? p->h - y : band;
+        img.row_offset = (int)y;
+        ok = TIFFRGBAImageGet(&img, px + (size_t)y * p->w, p->w, rows);
+    }
     TIFFRGBAImageEnd(&img);
-    docrt_status st = ok ? image_alloc(out, (int)p->w, (int)p->h, ch,
+    docrt_status st = late ? DOCRT_ERR_LIMIT
+                    : ok ? image_alloc(out, (int)p->w, (int)p->h, ch,
                                        p->src->why, p->src->whylen)
                          : lib_fail(p, DOCRT_ERR_FORMAT,
                                     "cannot decode the page");

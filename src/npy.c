@@ -350,118 +350,64 @@ static uint32_t rd_le(const unsigned char *b, int n)
     return v;
 }
 
-graph_status npy_read(const char *path, graph_host_tensor *out, char *err,
-                      size_t errlen)
+graph_status npy_read_memory(const void *buf, size_t len, const char *path,
+                             graph_host_tensor *out, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
     if (!out)
         return fail(err, errlen, path, GRAPH_ERR_INVALID, "no output tensor");
     memset(out, 0, sizeof *out);
-    if (!path)
-        return fail(err, errlen, path, GRAPH_ERR_INVALID, "no path");
-
-    graph_status st = GRAPH_OK;
-    char *hbuf = NULL;
-    void *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(err, errlen, path, GRAPH_ERR_IO, "cannot open: %s",
-                    strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0) {
-        st = fail(err, errlen, path, GRAPH_ERR_IO, "cannot stat: %s",
-                  strerror(errno));
-        goto done;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        st = fail(err, errlen, path, GRAPH_ERR_IO, "not a regular file");
-        goto done;
-    }
-    uint64_t fsize = (uint64_t)sb.st_size;
-    if (fsize == 0) {
-        st = fail(err, errlen, path, GRAPH_ERR_IO, "empty file");
-        goto done;
-    }
-
-    unsigned char pre[12];
-    size_t got = fread(pre, 1, fsize < sizeof pre ? (size_t)fsize : sizeof pre, f);
-    if (ferror(f)) {
-        st = fail(err, errlen, path, GRAPH_ERR_IO, "read error: %s",
-                  strerror(errno));
-        goto done;
-    }
+    if (!buf && len)
+        return fail(err, errlen, path, GRAPH_ERR_INVALID, "no data");
+    const unsigned char *pre = buf;
+    uint64_t fsize = len;
+    if (fsize == 0)
+        return fail(err, errlen, path, GRAPH_ERR_IO, "empty file");
+    size_t got = len;
     size_t cmp = got < NPY_MAGIC_LEN ? got : NPY_MAGIC_LEN;
-    if (memcmp(pre, NPY_MAGIC, cmp) != 0) {
-        st = fail(err, errlen, path, GRAPH_ERR_PARSE,
-                  "bad magic: not a .npy file");
-        goto done;
-    }
-    if (got < 10) {
-        st = fail(err, errlen, path, GRAPH_ERR_PARSE,
-                  "truncated: %zu bytes is shorter than a .npy preamble", got);
-        goto done;
-    }
+    if (memcmp(pre, NPY_MAGIC, cmp) != 0)
+        return fail(err, errlen, path, GRAPH_ERR_PARSE,
+                    "bad magic: not a .npy file");
+    if (got < 10)
+        return fail(err, errlen, path, GRAPH_ERR_PARSE,
+                    "truncated: %zu bytes is shorter than a .npy preamble",
+                    got);
     int major = pre[6], minor = pre[7];
-    if (major < 1 || major > 3 || minor != 0) {
-        st = fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
-                  ".npy format version %d.%d (docrt reads 1.0, 2.0, 3.0)",
-                  major, minor);
-        goto done;
-    }
+    if (major < 1 || major > 3 || minor != 0)
+        return fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
+                    ".npy format version %d.%d (docrt reads 1.0, 2.0, 3.0)",
+                    major, minor);
     size_t lenbytes = major == 1 ? 2 : 4;
     size_t prefix = 8 + lenbytes;
-    if (got < prefix) {
-        st = fail(err, errlen, path, GRAPH_ERR_PARSE,
-                  "truncated: %zu bytes is shorter than a version %d.0 preamble",
-                  got, major);
-        goto done;
-    }
+    if (got < prefix)
+        return fail(err, errlen, path, GRAPH_ERR_PARSE,
+                    "truncated: %zu bytes is shorter than a version %d.0 "
+                    "preamble", got, major);
     uint32_t hlen = rd_le(pre + 8, (int)lenbytes);
-    if (hlen > NPY_MAX_HEADER) {
-        st = fail(err, errlen, path, GRAPH_ERR_PARSE,
-                  "header length %" PRIu32 " is implausibly large", hlen);
-        goto done;
-    }
-    if ((uint64_t)prefix + hlen > fsize) {
-        st = fail(err, errlen, path, GRAPH_ERR_PARSE,
-                  "truncated header: header length %" PRIu32
-                  " but the file has only %" PRIu64 " bytes after the preamble",
-                  hlen, fsize - prefix);
-        goto done;
-    }
-    hbuf = malloc((size_t)hlen + 1);
-    if (!hbuf) {
-        st = fail(err, errlen, path, GRAPH_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    if (fseek(f, (long)prefix, SEEK_SET) != 0 ||
-        fread(hbuf, 1, hlen, f) != hlen) {
-        st = fail(err, errlen, path, GRAPH_ERR_IO, "cannot read the header");
-        goto done;
-    }
-    hbuf[hlen] = '\0';
-    if (memchr(hbuf, '\0', hlen)) {
-        st = fail(err, errlen, path, GRAPH_ERR_PARSE,
-                  "header contains a NUL byte");
-        goto done;
-    }
+    if (hlen > NPY_MAX_HEADER)
+        return fail(err, errlen, path, GRAPH_ERR_PARSE,
+                    "header length %" PRIu32 " is implausibly large", hlen);
+    if ((uint64_t)prefix + hlen > fsize)
+        return fail(err, errlen, path, GRAPH_ERR_PARSE,
+                    "truncated header: header length %" PRIu32
+                    " but the file has only %" PRIu64
+                    " bytes after the preamble", hlen, fsize - prefix);
+    if (memchr(pre + prefix, '\0', hlen))
+        return fail(err, errlen, path, GRAPH_ERR_PARSE,
+                    "header contains a NUL byte");
 
     hdr_parser h;
     memset(&h, 0, sizeof h);
-    h.p = hbuf;
-    h.end = hbuf + hlen;
-    if (!parse_header(&h)) {
-        st = fail(err, errlen, path, GRAPH_ERR_PARSE, "bad header: %s",
-                  h.why ? h.why : "malformed");
-        goto done;
-    }
-    if (h.descr_structured) {
-        st = fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
-                  "structured dtype is not supported (docrt reads '<f4' "
-                  "float32 and '<i8' int64)");
-        goto done;
-    }
+    h.p = (const char *)pre + prefix;
+    h.end = h.p + hlen;
+    if (!parse_header(&h))
+        return fail(err, errlen, path, GRAPH_ERR_PARSE, "bad header: %s",
+                    h.why ? h.why : "malformed");
+    if (h.descr_structured)
+        return fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
+                    "structured dtype is not supported (docrt reads '<f4' "
+                    "float32 and '<i8' int64)");
     int dtype = 0;
     if (strcmp(h.descr, "<f4") == 0)
         dtype = GRAPH_DT_F32;
@@ -470,24 +416,18 @@ graph_status npy_read(const char *path, graph_host_tensor *out, char *err,
     else {
         char what[64];
         describe_descr(h.descr, what, sizeof what);
-        st = fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
-                  "dtype '%s' (%s) is not supported (docrt reads '<f4' "
-                  "float32 and '<i8' int64)",
-                  h.descr, what);
-        goto done;
+        return fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
+                    "dtype '%s' (%s) is not supported (docrt reads '<f4' "
+                    "float32 and '<i8' int64)", h.descr, what);
     }
-    if (h.fortran) {
-        st = fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
-                  "fortran_order is True; save with C order "
-                  "(numpy.ascontiguousarray)");
-        goto done;
-    }
-    if (h.nrank > GRAPH_MAX_RANK) {
-        st = fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
-                  "rank %d is above the maximum of %d", h.nrank,
-                  GRAPH_MAX_RANK);
-        goto done;
-    }
+    if (h.fortran)
+        return fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
+                    "fortran_order is True; save with C order "
+                    "(numpy.ascontiguousarray)");
+    if (h.nrank > GRAPH_MAX_RANK)
+        return fail(err, errlen, path, GRAPH_ERR_UNSUPPORTED,
+                    "rank %d is above the maximum of %d", h.nrank,
+                    GRAPH_MAX_RANK);
 
     size_t isz = npy_itemsize(dtype);
     uint64_t avail = fsize - prefix - hlen;
@@ -509,43 +449,80 @@ graph_status npy_read(const char *path, graph_host_tensor *out, char *err,
     }
     char sbuf[256];
     npy_shape_str(&h.shape, sbuf, sizeof sbuf);
-    if (big || numel > avail / isz || numel * isz != avail) {
-        if (big || numel > avail / isz)
-            st = fail(err, errlen, path, GRAPH_ERR_PARSE,
-                      "data is shorter than the shape says: %s %s needs %s%"
-                      PRIu64 " bytes, the file has %" PRIu64,
-                      sbuf, h.descr, big ? "more than " : "",
-                      big ? UINT64_MAX : numel * isz, avail);
-        else
-            st = fail(err, errlen, path, GRAPH_ERR_PARSE,
-                      "%" PRIu64 " bytes after the data: %s %s needs %" PRIu64
-                      " bytes, the file has %" PRIu64,
-                      avail - numel * isz, sbuf, h.descr, numel * isz, avail);
-        goto done;
-    }
+    if (big || numel > avail / isz)
+        return fail(err, errlen, path, GRAPH_ERR_PARSE,
+                    "data is shorter than the shape says: %s %s needs %s%"
+                    PRIu64 " bytes, the file has %" PRIu64,
+                    sbuf, h.descr, big ? "more than " : "",
+                    big ? UINT64_MAX : numel * isz, avail);
+    if (numel * isz != avail)
+        return fail(err, errlen, path, GRAPH_ERR_PARSE,
+                    "%" PRIu64 " bytes after the data: %s %s needs %" PRIu64
+                    " bytes, the file has %" PRIu64,
+                    avail - numel * isz, sbuf, h.descr, numel * isz, avail);
     size_t nbytes = (size_t)(numel * isz);
-    if ((uint64_t)nbytes != numel * isz) {
-        st = fail(err, errlen, path, GRAPH_ERR_NOMEM, "tensor too large");
-        goto done;
-    }
-    data = malloc(nbytes ? nbytes : 1);
-    if (!data) {
-        st = fail(err, errlen, path, GRAPH_ERR_NOMEM,
-                  "out of memory for %zu bytes", nbytes);
-        goto done;
-    }
-    if (nbytes && fread(data, 1, nbytes, f) != nbytes) {
-        st = fail(err, errlen, path, GRAPH_ERR_IO, "cannot read the data");
-        goto done;
-    }
+    void *data = malloc(nbytes ? nbytes : 1);
+    if (!data)
+        return fail(err, errlen, path, GRAPH_ERR_NOMEM,
+                    "out of memory for %zu bytes", nbytes);
+    if (nbytes)
+        memcpy(data, pre + prefix + hlen, nbytes);
     out->dtype = dtype;
     out->shape = h.shape;
     out->data = data;
-    data = NULL;
+    return GRAPH_OK;
+}
 
+graph_status npy_read(const char *path, graph_host_tensor *out, char *err,
+                      size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!out)
+        return fail(err, errlen, path, GRAPH_ERR_INVALID, "no output tensor");
+    memset(out, 0, sizeof *out);
+    if (!path)
+        return fail(err, errlen, path, GRAPH_ERR_INVALID, "no path");
+
+    graph_status st = GRAPH_OK;
+    unsigned char *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(err, errlen, path, GRAPH_ERR_IO, "cannot open: %s",
+                    strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0) {
+        st = fail(err, errlen, path, GRAPH_ERR_IO, "cannot stat: %s",
+                  strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        st = fail(err, errlen, path, GRAPH_ERR_IO, "not a regular file");
+        goto done;
+    }
+    if (sb.st_size == 0) {
+        st = fail(err, errlen, path, GRAPH_ERR_IO, "empty file");
+        goto done;
+    }
+    if ((uint64_t)sb.st_size > SIZE_MAX / 2) {
+        st = fail(err, errlen, path, GRAPH_ERR_NOMEM, "tensor too large");
+        goto done;
+    }
+    size_t len = (size_t)sb.st_size;
+    buf = malloc(len);
+    if (!buf) {
+        st = fail(err, errlen, path, GRAPH_ERR_NOMEM,
+                  "out of memory for %zu bytes", len);
+        goto done;
+    }
+    if (fread(buf, 1, len, f) != len) {
+        st = fail(err, errlen, path, GRAPH_ERR_IO, "read error: %s",
+                  ferror(f) ? strerror(errno) : "file shrank while read");
+        goto done;
+    }
+    st = npy_read_memory(buf, len, path, out, err, errlen);
 done:
-    free(data);
-    free(hbuf);
+    free(buf);
     fclose(f);
     return st;
 }

@@ -26,6 +26,10 @@
  * On failure *out is zeroed and owns nothing. */
 graph_status npy_read(const char *path, graph_host_tensor *out, char *err,
                       size_t errlen);
+/* The same parse of a file already in memory (len bytes; `path` names it in
+ * messages). The data is copied: buf may be freed after. */
+graph_status npy_read_memory(const void *buf, size_t len, const char *path,
+                             graph_host_tensor *out, char *err, size_t errlen);
 
 /* Writes a version 1.0 file, header padded to a multiple of 64 bytes as
  * numpy does. Writes F32, I64, and also F64, I32, I8, U8, BOOL. On failure

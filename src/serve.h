@@ -25,6 +25,10 @@ struct MHD_Connection;
 
 typedef struct serve_job serve_job;
 
+/* The work a worker does for one request: serve_ocr_run by default. */
+typedef void (*serve_run_fn)(docrt_stream *s, const docrt_image_limits *lim,
+                             const docrt_ocr_params *op, serve_request *r);
+
 typedef struct {
     /* configuration */
     const docrt_model *model;
@@ -33,6 +37,10 @@ typedef struct {
     int n_streams, queue_cap;
     size_t max_body;
     unsigned timeout_s;
+    /* NULL: OCR (serve_ocr_run) on one stream of `model` per worker. Else
+     * called with no stream and no model: the HTTP fuzz target decodes the
+     * upload without OCR, so it can run thousands of requests a second. */
+    serve_run_fn run;
     /* state */
     struct MHD_Daemon *daemon;
     pthread_mutex_t mu;

@@ -36,7 +36,8 @@ static void *worker_main(void *p)
         pthread_mutex_unlock(&sv->metrics.mu);
         pthread_mutex_unlock(&sv->mu);
 
-        serve_ocr_run(wa->stream, &sv->lim, &sv->op, &j->req);
+        (sv->run ? sv->run : serve_ocr_run)(wa->stream, &sv->lim, &sv->op,
+                                            &j->req);
         serve_metrics_pages(&sv->metrics, j->req.pages_ok, j->req.pages_failed);
 
         pthread_mutex_lock(&sv->mu);
@@ -65,8 +66,9 @@ int serve_workers_start(serve_server *sv, char *err, size_t errlen)
     }
     for (int i = 0; i < sv->n_streams; i++) {
         worker_arg *wa = calloc(1, sizeof *wa);
-        docrt_status st = wa ? docrt_stream_create(sv->model, &wa->stream)
-                             : DOCRT_ERR_NOMEM;
+        docrt_status st = !wa ? DOCRT_ERR_NOMEM
+                        : sv->run ? DOCRT_OK
+                                  : docrt_stream_create(sv->model, &wa->stream);
         if (st != DOCRT_OK) {
             snprintf(err, errlen, "cannot create stream %d: %s", i + 1,
                      docrt_status_str(st));

@@ -90,3 +90,15 @@ if(TEST test_doctr_postprocess)
   set_tests_properties(test_doctr_postprocess PROPERTIES FIXTURES_REQUIRED doctr_pp
                        LABELS "model;models" TIMEOUT 300)
 endif()
+
+# Fuzz seed corpora (tests/fuzz/make_seeds.py) replayed through the fuzz
+# targets' code with the committed crash inputs.
+if(TEST test_fuzz_replay)
+  add_test(NAME fuzz_seeds_gen
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/make_seeds.py
+                   ${CMAKE_BINARY_DIR}/fuzz_seeds)
+  set_tests_properties(fuzz_seeds_gen PROPERTIES
+    FIXTURES_SETUP fuzz_seeds LABELS "unit" TIMEOUT 120)
+  set_tests_properties(test_fuzz_replay PROPERTIES
+    FIXTURES_REQUIRED fuzz_seeds LABELS "unit" TIMEOUT 600)
+endif()
