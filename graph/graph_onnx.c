@@ -294,8 +294,13 @@ static graph_status value_info_shape(const Onnx__ValueInfoProto *vi, int *dtype,
     shape->rank = (int)tt->shape->n_dim;
     for (size_t i = 0; i < tt->shape->n_dim; i++) {
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
-        shape->dims[i] = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
-                             ? d->dim_value : -1;
+        int fixed = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        if (fixed && (d->dim_value < 0 || d->dim_value > MAX_ELEMS)) {
+            graph_errf(err, errlen, "'%s': dimension %zu is %lld (%s)", nm, i, (long long)d->dim_value,
+                       d->dim_value < 0 ? "negative" : "more than 2^34 elements");
+            return GRAPH_ERR_PARSE;
+        }
+        shape->dims[i] = fixed ? d->dim_value : -1;
     }
     return GRAPH_OK;
 }

@@ -305,7 +305,7 @@ static int process_input(run_ctx *c, docrt_stream *st, int w,
     FILE *files[N_FORMATS] = {0};
     docrt_writer *writers[N_FORMATS] = {0};
     int werr[N_FORMATS] = {0}; /* errno of an output's first write error */
-    int discard = 0; /* an input error before any page: no outputs */
+    int discard = 0; /* an input error before any page, or no page read: no outputs */
     char paths[N_FORMATS][4200], tmps[N_FORMATS][4300];
     char *jl = NULL;
     size_t jl_len = 0, jl_cap = 0;
@@ -437,6 +437,10 @@ static int process_input(run_ctx *c, docrt_stream *st, int w,
             draw_progress(c, 0);
         pthread_mutex_unlock(&c->mu);
     }
+    /* Not one page read: no outputs (an empty .txt would read as a blank
+     * page), as for a file that cannot be opened. */
+    if (np > 0 && failed == np && !c->fatal)
+        discard = 1;
 done:
     /* Every output is finished and synced under its temporary name first;
      * only when all of them were written are they renamed into place, so a

@@ -92,7 +92,11 @@ static docrt_status load_graph(const char *path, const model_desc *d,
     char e[512] = "";
     graph_status g = graph_model_load_file(path, gm, e, sizeof e);
     if (g != GRAPH_OK) {
-        snprintf(err, errlen, "%s: %s", path, e[0] ? e : graph_status_str(g));
+        /* file-level reasons already start with the path */
+        if (!strncmp(e, path, strlen(path)))
+            snprintf(err, errlen, "%s", e);
+        else
+            snprintf(err, errlen, "%s: %s", path, e[0] ? e : graph_status_str(g));
         return gstatus(g);
     }
     if (graph_model_n_inputs(*gm) != 1) {

@@ -102,3 +102,15 @@ if(TEST test_fuzz_replay)
   set_tests_properties(test_fuzz_replay PROPERTIES
     FIXTURES_REQUIRED fuzz_seeds LABELS "unit" TIMEOUT 600)
 endif()
+
+# The bad-file catalogue (tests/data/bad/make_bad.py), every case asserted
+# for docrt ocr and docrt serve.
+if(TEST test_bad_catalogue)
+  add_test(NAME bad_catalogue_gen
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/data/bad/make_bad.py
+                   ${CMAKE_BINARY_DIR}/bad --weights ${CMAKE_SOURCE_DIR}/weights)
+  set_tests_properties(bad_catalogue_gen PROPERTIES
+    FIXTURES_SETUP bad_catalogue LABELS "model" TIMEOUT 120)
+  set_tests_properties(test_bad_catalogue PROPERTIES
+    FIXTURES_REQUIRED bad_catalogue LABELS "model" TIMEOUT 900)
+endif()
