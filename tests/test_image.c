@@ -912,6 +912,83 @@ START_TEST(limit_from_the_header)
 }
 END_TEST
 
+/* --max-pages: a 3-page TIFF is refused at open under a limit of 2, read
+ * under 3; zero means the default, 10,000. */
+START_TEST(page_limit)
+{
+    make_sources();
+    sh("convert '%s' '%s' '%s' -compress LZW '%s'", P("grey.png"),
+       P("grey.png"), P("grey.png"), P("three.tif"));
+    char err[1024];
+    docrt_document *doc = NULL;
+    docrt_image_limits lim = docrt_image_default_limits();
+    ck_assert_int_eq(lim.max_pages, 10000);
+    lim.max_pages = 2;
+    ck_assert_int_eq(docrt_document_open(P("three.tif"), &lim, &doc, err,
+                                         sizeof err), DOCRT_ERR_LIMIT);
+    ck_assert_ptr_null(doc);
+    ck_assert_msg(strstr(err, "the TIFF has more than 2 pages"), "%s", err);
+    lim.max_pages = 3;
+    ck_assert_int_eq(docrt_document_open(P("three.tif"), &lim, &doc, err,
+                                         sizeof err), DOCRT_OK);
+    ck_assert_int_eq(docrt_document_n_pages(doc), 3);
+    docrt_document_close(doc);
+    lim.max_pages = 0;
+    ck_assert_int_eq(docrt_document_open(P("three.tif"), &lim, &doc, err,
+                                         sizeof err), DOCRT_OK);
+    docrt_document_close(doc);
+}
+END_TEST
+
+/* --max-decode-ms: a 4000 x 4000 page of noise takes far more than 1 ms
+ * to decode in each format (strips, scanlines, tiles, interlaced passes,
+ * progressive scans); with a 1 ms bound each stops with a LIMIT error
+ * that says so, and reads with the default bound. */
+START_TEST(decode_time_limit)
+{
+    sh("convert -size 4000x4000 xc:gray +noise Random -colorspace Gray '%s'",
+       P("noise.png"));
+    sh("convert '%s' -interlace PNG '%s'", P("noise.png"), P("noise_i.png"));
+    sh("convert '%s' -quality 90 '%s'", P("noise.png"), P("noise.jpg"));
+    sh("convert '%s' -quality 90 -interlace JPEG '%s'", P("noise.png"),
+       P("noise_p.jpg"));
+    sh("convert '%s' -compress LZW '%s'", P("noise.png"), P("noise.tif"));
+    sh("convert '%s' -compress LZW -define tiff:tile-geometry=256x256 '%s'",
+       P("noise.png"), P("noise_t.tif"));
+    /* YCbCr JPEG-in-TIFF goes through libtiff's RGBA reader */
+    sh("convert '%s' -type TrueColor -depth 8 -compress None '%s' && tiffcp -c jpeg "
+       "-r 64 '%s' '%s'", P("noise.png"), P("noise_rgb.tif"),
+       P("noise_rgb.tif"), P("noise_f.tif"));
+    const char *files[] = { P("noise.png"), P("noise_i.png"), P("noise.jpg"),
+                            P("noise_p.jpg"), P("noise.tif"),
+                            P("noise_t.tif"), P("noise_f.tif") };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        docrt_image_limits lim = docrt_image_default_limits();
+        lim.max_decode_ms = 1;
+        char err[1024];
+        docrt_document *doc;
+        ck_assert_int_eq(docrt_document_open(files[i], &lim, &doc, err,
+                                             sizeof err), DOCRT_OK);
+        docrt_image img;
+        docrt_status st = docrt_document_read_page(doc, 0, &img, err,
+                                                   sizeof err);
+        ck_assert_msg(st == DOCRT_ERR_LIMIT, "%s: status %d: %s", files[i],
+                      st, err);
+        ck_assert_msg(strstr(err, "page 1: decoding took longer than the "
+                                  "limit of 1 ms"), "%s", err);
+        ck_assert_ptr_null(img.data);
+        docrt_document_close(doc);
+        ck_assert_int_eq(docrt_document_open(files[i], NULL, &doc, err,
+                                             sizeof err), DOCRT_OK);
+        st = docrt_document_read_page(doc, 0, &img, err, sizeof err);
+        ck_assert_msg(st == DOCRT_OK, "%s: %s", files[i], err);
+        ck_assert_int_eq(img.width, 4000);
+        docrt_image_free(&img);
+        docrt_document_close(doc);
+    }
+}
+END_TEST
+
 /* ---- bad input ---- */
 
 START_TEST(bad_zero_bytes)
@@ -1206,6 +1283,8 @@ int main(void)
     tcase_add_test(tc, bad_unreadable);
     tcase_add_test(tc, open_memory_names_the_source);
     tcase_add_test(tc, bad_mutations_never_crash);
+    tcase_add_test(tc, page_limit);
+    tcase_add_test(tc, decode_time_limit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
