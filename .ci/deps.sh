@@ -11,7 +11,7 @@ packages=(
     libtiff-dev libpng-dev libjpeg-dev libjansson-dev libxml2-dev libmicrohttpd-dev
     python3 python3-numpy python3-opencv python3-torch python3-torchvision python3-pyclipper
     imagemagick fonts-dejavu-core fonts-liberation2 libtiff-tools libxml2-utils
-    cppcheck clang libclang-rt-14-dev
+    cppcheck clang clang-tidy libclang-rt-14-dev
 )
 # Node may come from elsewhere (NodeSource bundles npm); Debian's npm package
 # conflicts with such a nodejs, so only ask for them when npm is missing.

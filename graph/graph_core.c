@@ -73,10 +73,10 @@ void graph_host_tensor_free(graph_host_tensor *t)
 
 void graph_errf(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (!err || !errlen) return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is above; clang 14 misreads it */
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
 
@@ -186,6 +186,8 @@ static void attr_free(graph_attr *a)
 
 void graph_ir_free(graph_ir *ir)
 {
+    if (!ir->values) ir->n_values = 0; /* a copy that failed half-way */
+    if (!ir->nodes) ir->n_nodes = 0;
     for (int i = 0; i < ir->n_values; i++) {
         free(ir->values[i].name);
         if (ir->values[i].owns_data) free(ir->values[i].data);

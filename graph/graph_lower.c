@@ -109,8 +109,8 @@ static dnnl_data_type_t dnnl_dt(int dt)
 /* memory descriptor of a shape in a layout; rank 0 becomes [1] */
 static void md_for(dnnl_memory_desc_t *md, const graph_shape *s, int dtype, int layout, int pad_rank)
 {
-    dnnl_dims_t dims, strides;
-    int r = s->rank, off = 0;
+    dnnl_dims_t dims = { 0 }, strides = { 0 };
+    int r = s->rank < 0 ? 0 : s->rank > GRAPH_MAX_RANK ? GRAPH_MAX_RANK : s->rank, off = 0;
     if (pad_rank > r) off = pad_rank - r;
     int R = r + off;
     for (int i = 0; i < off; i++) dims[i] = 1;
@@ -834,7 +834,9 @@ static graph_status lower_resize(lctx *L, const graph_node *n)
     if (!linear) {
         int integer = 1;
         for (int i = 2; i < 4; i++)
-            if (ys->dims[i] % xs->dims[i] || f[i - 2] != (float)(ys->dims[i] / xs->dims[i])) integer = 0;
+            if (ys->dims[i] % xs->dims[i] ||
+                f[i - 2] != (float)(ys->dims[i] / xs->dims[i])) /* NOLINT(bugprone-integer-division): exact, checked by % */
+                integer = 0;
         ok = integer && ((ctm == 1 && nm == 2) || ((ctm == 0 || ctm == 2) && nm == 0));
     } else {
         /* oneDNN's linear matches ONNX's half_pixel when upsampling only */
@@ -1002,7 +1004,6 @@ static graph_status lower_lstm(lctx *L, const graph_node *n)
         if ((st_v[i] = new_const(L, "_lstm_zero", &hs, calloc((size_t)(D * N * H), 4))) < 0) { st = GRAPH_ERR_NOMEM; goto done; }
     }
     int h0 = st_v[0], c0 = st_v[1], yh = st_v[2], yc = st_v[3];
-    xs = &ir->values[x].shape;
     dnnl_rnn_desc_t rd;
     DN(dnnl_lstm_forward_desc_init(&rd, dnnl_forward_inference, dd, &sl, &si, &sc,
                                    &wla, &wia, &bm, &dl, &di, &dc, 0),
@@ -1075,7 +1076,10 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
 {
     lctx L = { .c = c, .b = b, .err = err, .errlen = errlen };
     graph_status st = grow(&L);
-    if (st) return st;
+    if (st) {
+        for (int k = 0; k < 4; k++) free(L.conv[k]);
+        return st;
+    }
     if (dnnl_stream_create(&L.strm, c->engine, dnnl_stream_default_flags) != dnnl_success) {
         for (int k = 0; k < 4; k++) free(L.conv[k]);
         return GRAPH_ERR_DNNL;

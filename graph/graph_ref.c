@@ -63,7 +63,8 @@ static double binop(const char *op, double a, double b, int isint)
     case 'S': return a - b;
     case 'M': return a * b;
     case 'D':
-        if (isint) return b == 0 ? 0 : (double)((int64_t)a / (int64_t)b);
+        /* ONNX Div on integers truncates */
+        if (isint) return b == 0 ? 0 : (double)((int64_t)a / (int64_t)b); /* NOLINT(bugprone-integer-division) */
         return a / b;
     case 'P': return pow(a, b);
     }

@@ -94,10 +94,10 @@ static graph_status pool_like(graph_node *n, const graph_shape *x, const graph_s
     if (c == 2) { k[0] = a[0]; k[1] = a[1]; }
     else if (w) { k[0] = w->dims[2]; k[1] = w->dims[3]; }
     else UNSUP("%s '%s': kernel_shape missing", n->op, n->name);
-    if ((c = graph_attr_ints(n, "strides", &a)) == 2) { s[0] = a[0]; s[1] = a[1]; }
-    if ((c = graph_attr_ints(n, "dilations", &a)) == 2) { d[0] = a[0]; d[1] = a[1]; }
-    if ((c = graph_attr_ints(n, "pads", &a)) == 4) memcpy(p, a, sizeof p);
-    if ((c = graph_attr_ints(n, "output_padding", &a)) == 2) { op_[0] = a[0]; op_[1] = a[1]; }
+    if (graph_attr_ints(n, "strides", &a) == 2) { s[0] = a[0]; s[1] = a[1]; }
+    if (graph_attr_ints(n, "dilations", &a) == 2) { d[0] = a[0]; d[1] = a[1]; }
+    if (graph_attr_ints(n, "pads", &a) == 4) memcpy(p, a, sizeof p);
+    if (graph_attr_ints(n, "output_padding", &a) == 2) { op_[0] = a[0]; op_[1] = a[1]; }
     if (graph_node_attr(n, "output_shape")) UNSUP("%s '%s': attribute output_shape is not supported", n->op, n->name);
     const char *ap = graph_attr_str(n, "auto_pad", "NOTSET");
     int64_t ceil_mode = graph_attr_int(n, "ceil_mode", 0);
@@ -147,18 +147,59 @@ static graph_status pool_like(graph_node *n, const graph_shape *x, const graph_s
     return GRAPH_OK;
 }
 
+/* LSTM: the only op whose first output (Y) may be absent. */
+static graph_status infer_lstm(graph_ir *ir, graph_node *n, int xdt, const graph_shape *xs, graph_value *y,
+                               char *err, size_t errlen)
+{
+    graph_value *w = IN(ir, n, 1), *r = IN(ir, n, 2), *b = IN(ir, n, 3), *sl = IN(ir, n, 4);
+    if (!is_float(xdt) || xs->rank != 3) UNSUP("LSTM '%s': only float32 [T,N,I] is supported", n->name);
+    if (!w || !r || !w->data || !r->data || (b && !b->data)) UNSUP("LSTM '%s': weights must be constant", n->name);
+    if (sl) UNSUP("LSTM '%s': sequence_lens is not supported", n->name);
+    if (IN(ir, n, 7)) UNSUP("LSTM '%s': peepholes (input P) are not supported", n->name);
+    if (graph_attr_int(n, "layout", 0)) UNSUP("LSTM '%s': layout=1 is not supported", n->name);
+    if (graph_attr_int(n, "input_forget", 0)) UNSUP("LSTM '%s': input_forget=1 is not supported", n->name);
+    if (graph_node_attr(n, "clip")) UNSUP("LSTM '%s': clip is not supported", n->name);
+    if (graph_node_attr(n, "activations")) UNSUP("LSTM '%s': custom activations are not supported", n->name);
+    const char *dir = graph_attr_str(n, "direction", "forward");
+    int dirs = !strcmp(dir, "bidirectional") ? 2 : 1;
+    if (strcmp(dir, "forward") && strcmp(dir, "reverse") && dirs == 1) UNSUP("LSTM '%s': direction=%s is not supported", n->name, dir);
+    int64_t H = graph_attr_int(n, "hidden_size", 0);
+    if (H <= 0 || w->shape.rank != 3 || w->shape.dims[0] != dirs || w->shape.dims[1] != 4 * H ||
+        w->shape.dims[2] != xs->dims[2] || r->shape.dims[2] != H)
+        BAD("LSTM '%s': weight shapes do not match hidden_size", n->name);
+    for (int i = 5; i < 7; i++) {
+        graph_value *v = IN(ir, n, i);
+        if (v && (v->shape.rank != 3 || v->shape.dims[0] != dirs || v->shape.dims[1] != xs->dims[1] || v->shape.dims[2] != H))
+            BAD("LSTM '%s': initial state shape", n->name);
+    }
+    int64_t T = xs->dims[0], N = xs->dims[1];
+    if (r->shape.rank != 3 || r->shape.dims[0] != dirs || r->shape.dims[1] != 4 * H ||
+        (b && (b->shape.rank != 2 || b->shape.dims[0] != dirs || b->shape.dims[1] != 8 * H)))
+        BAD("LSTM '%s': recurrence weight or bias shape", n->name);
+    if (y) y->shape = (graph_shape){ .rank = 4, .dims = { T, dirs, N, H } };
+    for (int i = 1; i < n->n_out && i < 3; i++)
+        if (n->out[i] >= 0) {
+            graph_value *o = &ir->values[n->out[i]];
+            o->dtype = GRAPH_DT_F32;
+            o->shape = (graph_shape){ .rank = 3, .dims = { dirs, N, H } };
+        }
+    if (n->n_out > 3) UNSUP("LSTM '%s': too many outputs", n->name);
+    return GRAPH_OK;
+}
+
 static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err, size_t errlen)
 {
     graph_value *x = IN(ir, n, 0);
     graph_value *y = n->n_out > 0 && n->out[0] >= 0 ? &ir->values[n->out[0]] : NULL;
-    if (!y && !is_op(n, "LSTM")) UNSUP("%s '%s': no output", n->op, n->name);
-    for (int i = 1; i < n->n_out; i++)
-        if (n->out[i] >= 0 && !(is_op(n, "LSTM")))
-            UNSUP("%s '%s': optional output %d is not supported", n->op, n->name, i);
-    if (!x && !is_op(n, "Concat")) UNSUP("%s '%s': first input missing", n->op, n->name);
-    int xdt = x ? x->dtype : 0;
-    const graph_shape *xs = x ? &x->shape : NULL;
+    /* every op reads its first input (Concat's too) */
+    if (!x) UNSUP("%s '%s': first input missing", n->op, n->name);
+    int xdt = x->dtype;
+    const graph_shape *xs = &x->shape;
     if (y) y->dtype = xdt;
+    if (is_op(n, "LSTM")) return infer_lstm(ir, n, xdt, xs, y, err, errlen);
+    if (!y) UNSUP("%s '%s': no output", n->op, n->name);
+    for (int i = 1; i < n->n_out; i++)
+        if (n->out[i] >= 0) UNSUP("%s '%s': optional output %d is not supported", n->op, n->name, i);
 
     if (is_op(n, "Relu") || is_op(n, "Sigmoid") || is_op(n, "Sqrt") ||
         is_op(n, "HardSigmoid") || is_op(n, "HardSwish") || is_op(n, "Clip")) {
@@ -528,7 +569,8 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
             if (c2 != cnt) UNSUP("Slice '%s': ends", n->name);
             memcpy(en, a, (size_t)cnt * 8);
             c3 = graph_attr_ints(n, "axes", &a);
-            if (c3 > 0 && c3 <= GRAPH_MAX_RANK) memcpy(ax, a, (size_t)c3 * 8);
+            if (c3 >= 0 && c3 != cnt) UNSUP("Slice '%s': axes", n->name);
+            if (c3 > 0) memcpy(ax, a, (size_t)c3 * 8);
         } else {
             graph_value *vs = IN(ir, n, 1), *ve = IN(ir, n, 2), *va = IN(ir, n, 3), *vp = IN(ir, n, 4);
             if (!vs || !ve || !vs->data || !ve->data || (va && !va->data) || (vp && !vp->data))
@@ -592,42 +634,6 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
         if (!graph_broadcast(xs, &t, &y->shape)) BAD("Expand '%s': shapes do not broadcast", n->name);
         return GRAPH_OK;
     }
-    if (is_op(n, "LSTM")) {
-        graph_value *w = IN(ir, n, 1), *r = IN(ir, n, 2), *b = IN(ir, n, 3), *sl = IN(ir, n, 4);
-        if (!is_float(xdt) || xs->rank != 3) UNSUP("LSTM '%s': only float32 [T,N,I] is supported", n->name);
-        if (!w || !r || !w->data || !r->data || (b && !b->data)) UNSUP("LSTM '%s': weights must be constant", n->name);
-        if (sl) UNSUP("LSTM '%s': sequence_lens is not supported", n->name);
-        if (IN(ir, n, 7)) UNSUP("LSTM '%s': peepholes (input P) are not supported", n->name);
-        if (graph_attr_int(n, "layout", 0)) UNSUP("LSTM '%s': layout=1 is not supported", n->name);
-        if (graph_attr_int(n, "input_forget", 0)) UNSUP("LSTM '%s': input_forget=1 is not supported", n->name);
-        if (graph_node_attr(n, "clip")) UNSUP("LSTM '%s': clip is not supported", n->name);
-        if (graph_node_attr(n, "activations")) UNSUP("LSTM '%s': custom activations are not supported", n->name);
-        const char *dir = graph_attr_str(n, "direction", "forward");
-        int dirs = !strcmp(dir, "bidirectional") ? 2 : 1;
-        if (strcmp(dir, "forward") && strcmp(dir, "reverse") && dirs == 1) UNSUP("LSTM '%s': direction=%s is not supported", n->name, dir);
-        int64_t H = graph_attr_int(n, "hidden_size", 0);
-        if (H <= 0 || w->shape.rank != 3 || w->shape.dims[0] != dirs || w->shape.dims[1] != 4 * H ||
-            w->shape.dims[2] != xs->dims[2] || r->shape.dims[2] != H)
-            BAD("LSTM '%s': weight shapes do not match hidden_size", n->name);
-        for (int i = 5; i < 7; i++) {
-            graph_value *v = IN(ir, n, i);
-            if (v && (v->shape.rank != 3 || v->shape.dims[0] != dirs || v->shape.dims[1] != xs->dims[1] || v->shape.dims[2] != H))
-                BAD("LSTM '%s': initial state shape", n->name);
-        }
-        int64_t T = xs->dims[0], N = xs->dims[1];
-        if (r->shape.rank != 3 || r->shape.dims[0] != dirs || r->shape.dims[1] != 4 * H ||
-            (b && (b->shape.rank != 2 || b->shape.dims[0] != dirs || b->shape.dims[1] != 8 * H)))
-            BAD("LSTM '%s': recurrence weight or bias shape", n->name);
-        if (y) y->shape = (graph_shape){ .rank = 4, .dims = { T, dirs, N, H } };
-        for (int i = 1; i < n->n_out && i < 3; i++)
-            if (n->out[i] >= 0) {
-                graph_value *o = &ir->values[n->out[i]];
-                o->dtype = GRAPH_DT_F32;
-                o->shape = (graph_shape){ .rank = 3, .dims = { dirs, N, H } };
-            }
-        if (n->n_out > 3) UNSUP("LSTM '%s': too many outputs", n->name);
-        return GRAPH_OK;
-    }
     UNSUP("op %s (node '%s') is not supported", n->op, n->name);
 }
 
@@ -674,7 +680,7 @@ graph_status graph_infer_node(graph_ir *ir, graph_node *n, int64_t opset, char *
         in[i] = v ? (graph_view){ v->dtype, v->shape, v->data } : (graph_view){ 0 };
     }
     if (is_op(n, "Shape")) all_const = 1;
-    if (!all_const || n->n_out != 1 || !graph_ref_supported(n, in, n->n_in)) return GRAPH_OK;
+    if (!all_const || n->n_out != 1 || n->out[0] < 0 || !graph_ref_supported(n, in, n->n_in)) return GRAPH_OK;
     graph_value *y = &ir->values[n->out[0]];
     int64_t cnt = graph_shape_numel(&y->shape);
     if (cnt > ((int64_t)1 << 26)) return GRAPH_OK; /* leave huge tensors to run time */

@@ -97,6 +97,8 @@ docrt_status ctc_vocab_load(const char *path, int blank_first, int add_space,
     docrt_status st = slurp(path, &s, &len, err, errlen);
     if (st != DOCRT_OK)
         return st;
+    if (!s)
+        return fail(err, errlen, path, DOCRT_ERR_NOMEM, "out of memory");
     char *text = s + 1, *end = text + len;
     if (memchr(text, '\0', len)) {
         free(s);

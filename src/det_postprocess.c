@@ -258,6 +258,9 @@ static void sift_down(int *h, int n, int i, const int *px)
 static void keep_largest(const int *px, int nc, int k, int *heap,
                          unsigned char *keep)
 {
+    memset(keep, 0, (size_t)nc);
+    if (k <= 0) /* max_candidates 0: keep none (heap[0] would be garbage) */
+        return;
     for (int c = 0; c < k; c++)
         heap[c] = c;
     for (int i = k / 2 - 1; i >= 0; i--)
@@ -267,7 +270,6 @@ static void keep_largest(const int *px, int nc, int k, int *heap,
             heap[0] = c;
             sift_down(heap, k, 0, px);
         }
-    memset(keep, 0, (size_t)nc);
     for (int i = 0; i < k; i++)
         keep[heap[i]] = 1;
 }
@@ -353,8 +355,8 @@ docrt_status db_postprocess(const float *prob, int map_h, int map_w,
     int nsel = nc;
     if (nc > dp.max_candidates) {
         nsel = dp.max_candidates;
-        sel = malloc((size_t)nsel * sizeof *sel);
-        keep = malloc((size_t)nc);
+        sel = malloc(((size_t)nsel + 1) * sizeof *sel);
+        keep = malloc((size_t)nc + 1);
         if (!sel || !keep)
             goto done;
         keep_largest(cpx, nc, nsel, sel, keep);
@@ -363,7 +365,7 @@ docrt_status db_postprocess(const float *prob, int map_h, int map_w,
     /* Points (at most two per row, and per run) and the hull (room for
      * twice the points). */
     size_t max_pts = 2 * (size_t)(max_runs < valid_h ? max_runs : valid_h);
-    pts = malloc(max_pts * 3 * sizeof *pts);
+    pts = malloc((max_pts * 3 + 1) * sizeof *pts);
     boxes = malloc((size_t)nsel * sizeof *boxes);
     if (!pts || !boxes)
         goto done;

@@ -76,6 +76,7 @@ static json_t *point(const docrt_page *p, float x, float y)
     return a;
 }
 
+/* q: the quad of a word or line, or NULL for a block (boxes only). */
 static json_t *geometry(const docrt_page *p, const docrt_box *b,
                         const docrt_quad *q)
 {
@@ -83,12 +84,14 @@ static json_t *geometry(const docrt_page *p, const docrt_box *b,
     if (!g)
         return NULL;
     int bad = 0;
-    if (q && docrt_export_quad_rotated(q, b)) {
+    /* the box's corners copied first: b is never NULL, q often is */
+    const docrt_box bx = *b;
+    if (q && docrt_export_quad_rotated(q, &bx)) {
         for (int i = 0; i < 4; i++)
             bad |= push(g, point(p, q->x[i], q->y[i]));
     } else {
-        bad |= push(g, point(p, b->x0, b->y0));
-        bad |= push(g, point(p, b->x1, b->y1));
+        bad |= push(g, point(p, bx.x0, bx.y0));
+        bad |= push(g, point(p, bx.x1, bx.y1));
     }
     if (bad) {
         json_decref(g);

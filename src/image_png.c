@@ -169,7 +169,7 @@ static docrt_status decode(png_ctx *c, docrt_image *out)
         return c->st = image_reason(src->why, src->whylen, DOCRT_ERR_NOMEM,
                                     "out of memory for a %u x %u page", w, h);
     if (interlace != PNG_INTERLACE_NONE) {
-        if (!(c->rows = malloc((size_t)h * sizeof *c->rows)))
+        if (!(c->rows = malloc(((size_t)h + 1) * sizeof *c->rows)))
             return c->st = image_reason(src->why, src->whylen,
                                         DOCRT_ERR_NOMEM, "out of memory");
         for (png_uint_32 y = 0; y < h; y++)

@@ -39,7 +39,7 @@ static int cmp_u64(const void *a, const void *b)
 /* Cuts the chain at its first repeated offset (a loop). */
 static int cut_loop(const uint64_t *ifd, int n)
 {
-    uint64_t *s = malloc((size_t)n * 2 * sizeof *s);
+    uint64_t *s = malloc(((size_t)n * 2 + 1) * sizeof *s);
     if (!s)
         return -1;
     for (int i = 0; i < n; i++) {

@@ -378,7 +378,7 @@ static int leaf_rows(const lay_ctx *c, int lo, int hi, lay_tree *t,
     }
     /* rows top to bottom by mean centre (sumcy now holds it) */
     {
-        float *ka = malloc(sizeof(float) * 2 * (size_t)nr);
+        float *ka = malloc(sizeof(float) * (2 * (size_t)nr + 1));
         if (!ka)
             return -1;
         for (int r = 0; r < nr; r++) {
@@ -779,10 +779,10 @@ docrt_status layout_build(const layout_segment *segs, int n,
         goto out;
     st = DOCRT_ERR_NOMEM;
 
-    t.row_items = malloc(sizeof(int) * (size_t)m);
+    t.row_items = malloc(sizeof(int) * ((size_t)m + 1));
     t.row_end = malloc(sizeof(int) * (size_t)m);
     t.block_end = malloc(sizeof(int) * (size_t)m);
-    scratch = malloc(sizeof(int) * 5 * (size_t)m);
+    scratch = calloc(5 * (size_t)m + 1, sizeof(int));
     fscratch = malloc(sizeof(float) * 4 * (size_t)m);
     if (!t.row_items || !t.row_end || !t.block_end || !scratch || !fscratch)
         goto out;

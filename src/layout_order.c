@@ -428,7 +428,7 @@ static int region(lay_ctx *c, int lo, int hi, int depth)
         return -1;
     int *sid = malloc(sizeof(int) * (size_t)m);
     float *xs = malloc(sizeof(float) * 2 * (size_t)m);
-    strip_acc *acc = malloc(sizeof(strip_acc) * (size_t)m);
+    strip_acc *acc = calloc((size_t)m, sizeof(strip_acc));
     if (!sid || !xs || !acc) {
         free(sid);
         free(xs);

@@ -336,7 +336,7 @@ docrt_status docrt_stream_create(const docrt_model *m, docrt_stream **out)
     s->ctc_cap = 0;
     for (int i = 0; i < m->n_rec; i++)
         if (m->rec_T[i] > s->ctc_cap) s->ctc_cap = m->rec_T[i];
-    s->ctc_tmp = malloc(sizeof(ctc_char) * (size_t)s->ctc_cap);
+    s->ctc_tmp = malloc(sizeof(ctc_char) * ((size_t)s->ctc_cap + 1));
     s->cx0 = malloc(sizeof(float) * (size_t)s->ctc_cap);
     s->cx1 = malloc(sizeof(float) * (size_t)s->ctc_cap);
     s->ink = malloc((size_t)m->rec_batch * (size_t)m->rec_w[m->n_rec - 1]);

@@ -223,8 +223,8 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
     int maxT = 0;
     for (int i = 0; i < m->n_rec; i++)
         if (m->rec_T[i] > maxT) maxT = m->rec_T[i];
-    ocr_char *pool = malloc(sizeof *pool * (size_t)(n_jobs ? n_jobs : 1) *
-                            (size_t)maxT * 2);
+    ocr_char *pool = malloc(sizeof *pool * ((size_t)(n_jobs ? n_jobs : 1) *
+                                            (size_t)maxT * 2 + 1));
     if (!order || !pool) {
         free(jobs); free(order); free(pool);
         return ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory");

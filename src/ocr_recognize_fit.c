@@ -110,6 +110,7 @@ docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img, int firs
             cap_p = (n_p + np) * 2 + 64;
             fit_piece *q = realloc(pc, sizeof *q * (size_t)cap_p);
             if (!q) { free(pc); return ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory"); }
+            memset(q + n_p, 0, sizeof *q * (size_t)(cap_p - n_p));
             pc = q;
         }
         for (int k = 0; k < np; k++) {
@@ -137,7 +138,7 @@ docrt_status ocr_recognize_fit(docrt_stream *s, const docrt_image *img, int firs
      * for tools/doctr/check_page.py (test_doctr_models) */
     const char *dbg = getenv("DOCRT_DEBUG_DOCTR");
     float *dump = dbg && *dbg ? malloc(sizeof(float) * (size_t)(n_p ? n_p : 1) * T * C) : NULL;
-    float *scale = malloc(sizeof *scale * (size_t)B);
+    float *scale = calloc((size_t)B, sizeof *scale);
     if (!scale) { st = ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory"); goto out; }
     for (int k = 0; k < n_p; k += B) {
         int n = n_p - k < B ? n_p - k : B;
