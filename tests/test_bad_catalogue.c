@@ -152,7 +152,7 @@ START_TEST(models)
         if (strcmp(c->kind, "model"))
             continue;
         char model[PATH_MAX + 200], op[PATH_MAX + 32], ep[PATH_MAX + 32];
-        snprintf(model, sizeof model, "%s/%s", dir, c->name);
+        snprintf(model, sizeof model, "%s/%.127s", dir, c->name);
         snprintf(op, sizeof op, "%s/model.stdout", work);
         snprintf(ep, sizeof ep, "%s/model.stderr", work);
         char *ocr[] = {(char *)docrt_exe(), "ocr", "good.png", "-o", "out_m",
@@ -203,7 +203,7 @@ START_TEST(serve)
         if (strcmp(c->kind, "image"))
             continue;
         char p[PATH_MAX + 200];
-        snprintf(p, sizeof p, "%s/%s", dir, c->name);
+        snprintf(p, sizeof p, "%s/%.127s", dir, c->name);
         size_t len = 0;
         char *body = slurp(p, &len);
         ck_assert_ptr_nonnull(body);
