@@ -384,6 +384,19 @@ static graph_status load_graph_indexed(graph_model *m, const Onnx__ModelProto *m
                        nm, op, np->domain);
             return GRAPH_ERR_UNSUPPORTED;
         }
+        /* names starting with '_' are docrt's own (fused ops such as _Elt,
+         * attributes such as _red that shape inference writes) */
+        if (op[0] == '_') {
+            graph_errf(err, errlen, "node '%s': op %s is not supported (names starting "
+                       "with '_' are reserved)", nm, op);
+            return GRAPH_ERR_UNSUPPORTED;
+        }
+        for (size_t a = 0; a < np->n_attribute; a++)
+            if (np->attribute[a]->name && np->attribute[a]->name[0] == '_') {
+                graph_errf(err, errlen, "node '%s' (%s): attribute '%s' is not supported (names "
+                           "starting with '_' are reserved)", nm, op, np->attribute[a]->name);
+                return GRAPH_ERR_UNSUPPORTED;
+            }
         for (size_t i = 0; i < np->n_input; i++) {
             if (np->input[i][0] && ni_find(ix, ir, np->input[i]) < 0) {
                 graph_errf(err, errlen, "node '%s' (%s): input '%s' is not produced by any "

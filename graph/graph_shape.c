@@ -21,6 +21,17 @@ static graph_value *IN(graph_ir *ir, const graph_node *n, int i)
 
 static int set_attr_ints(graph_node *n, const char *name, const int64_t *v, int cnt)
 {
+    /* inference may run again on a node: the value is replaced, not shadowed */
+    for (int i = 0; i < n->n_attr; i++)
+        if (!strcmp(n->attrs[i].name, name) && n->attrs[i].type == GA_INTS) {
+            int64_t *p = malloc((size_t)cnt * 8 + 8);
+            if (!p) return -1;
+            memcpy(p, v, (size_t)cnt * 8);
+            free(n->attrs[i].ints);
+            n->attrs[i].ints = p;
+            n->attrs[i].n = cnt;
+            return 0;
+        }
     graph_attr *na = realloc(n->attrs, (size_t)(n->n_attr + 1) * sizeof *na);
     if (!na) return -1;
     n->attrs = na;
