@@ -4,6 +4,7 @@ or `docrt serve`, with RSS sampled throughout and every answer checked.
 
     perf/soak/soak.py archive [--n 10000] [--jobs 2] [--out DIR]
     perf/soak/soak.py serve   [--n 10000] [--streams 2] [--out DIR]
+    perf/soak/soak.py windows OUT/rss.tsv N    (RSS per 1000 inputs of a run)
 
 Inputs, drawn in a seeded random order (the same list for both modes):
   40 %  good snippets: 1 to 3 lines of known text (DejaVu / Liberation,
@@ -16,9 +17,10 @@ Checks, per input: a good input's text is within 5 % CER of its ground
 truth and identical to that source's first output (same page, same text);
 a bad input gets its catalogue outcome (error fragment, or read). Counts
 failures by kind, crashes (a signal) and hangs (no progress for 10 min).
-RSS: /proc/PID/status every second (archive) or every 50 answers (serve);
-"flat" is judged after a warm-up of 500 inputs: the largest deviation from
-the RSS at input 500.
+RSS: /proc/PID/status every second (archive) or every 50 answers (serve),
+judged after a warm-up of 500 inputs and before teardown: the median and
+the maximum per window of 1,000 inputs (first window vs last), and the
+largest deviation of any sample from the one at input 500.
 
 Writes OUT (default perf/results/soak/MODE): summary.json, summary.md,
 rss.tsv. Not a CI job: about 15 minutes per mode on 2 cores.
@@ -169,7 +171,30 @@ class Judge:
         return c
 
 
+def windows(samples, n, width=1000):
+    """Median and max RSS (kB) per window of `width` inputs, from input 500
+    until the last input is done (teardown excluded)."""
+    out = []
+    for lo in range(500, n, width):
+        rs = sorted(r for _, d, r in samples if lo <= d < min(lo + width, n))
+        if rs:
+            out.append((lo, min(lo + width, n), rs[len(rs) // 2], rs[-1]))
+    return out
+
+
 def summarise(out, mode, inputs, judge, samples, wall, rc_desc, extra):
+    n = len(inputs)
+    samples = [s for s in samples if s[1] < n] + [s for s in samples if s[1] >= n][:1]
+    win = windows(samples, n)
+    if win:
+        first_med, last_med = win[0][2], win[-1][2]
+        first_max = win[0][3]
+        extra = dict(extra,
+                     rss_window_median_first_last_mb=f'{first_med / 1024:.1f} -> {last_med / 1024:.1f} '
+                     f'({100 * (last_med - first_med) / first_med:+.2f} %)',
+                     rss_window_max_first_last_mb=f'{first_max / 1024:.1f} -> {win[-1][3] / 1024:.1f} '
+                     f'({100 * (win[-1][3] - first_max) / first_max:+.2f} %)',
+                     rss_windows_of_1000_inputs=' '.join(f'{m / 1024:.0f}' for _, _, m, _ in win))
     warm = [s for s in samples if s[1] >= 500]
     base = warm[0][2] if warm else None
     dev = max((abs(s[2] - base) / base for s in warm), default=0) if base else None
@@ -361,7 +386,19 @@ def run_serve(args, inputs, out):
                           primitives_created_at_end=prims))
 
 
+def rss_windows_cmd(tsv, n):
+    """`soak.py windows RSS.TSV N`: the per-1000-input RSS table of a run."""
+    rows = [l.split('\t') for l in open(tsv).read().split('\n')[1:] if l]
+    samples = [(float(a), int(b), int(c)) for a, b, c in rows]
+    print('| inputs | median RSS (MB) | max RSS (MB) |')
+    print('|---|---|---|')
+    for lo, hi, med, mx in windows([s for s in samples if s[1] < n], n):
+        print(f'| {lo}-{hi} | {med / 1024:.1f} | {mx / 1024:.1f} |')
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == 'windows':
+        return rss_windows_cmd(sys.argv[2], int(sys.argv[3]))
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('mode', choices=['archive', 'serve'])
     ap.add_argument('--n', type=int, default=10000)
