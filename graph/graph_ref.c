@@ -22,17 +22,34 @@ static double load(const void *p, int dt, int64_t i)
     return 0;
 }
 
+/* v as an integer in [lo, hi]: truncated, saturated, NaN as 0 (a float
+ * to integer conversion out of range is undefined in C). */
+static double sat(double v, double lo, double hi)
+{
+    if (!(v == v)) return 0;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
 static void store(void *p, int dt, int64_t i, double v)
 {
     switch (dt) {
     case GRAPH_DT_F32: ((float *)p)[i] = (float)v; break;
     case GRAPH_DT_F64: ((double *)p)[i] = v; break;
-    case GRAPH_DT_I64: ((int64_t *)p)[i] = (int64_t)v; break;
-    case GRAPH_DT_I32: ((int32_t *)p)[i] = (int32_t)v; break;
-    case GRAPH_DT_U8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    /* 2^63 itself is out of range: the largest double below it */
+    case GRAPH_DT_I64: ((int64_t *)p)[i] = (int64_t)sat(v, -9223372036854775808.0, 9223372036854774784.0); break;
+    case GRAPH_DT_I32: ((int32_t *)p)[i] = (int32_t)sat(v, INT32_MIN, INT32_MAX); break;
+    case GRAPH_DT_U8: ((uint8_t *)p)[i] = (uint8_t)sat(v, 0, 255); break;
     case GRAPH_DT_BOOL: ((uint8_t *)p)[i] = v != 0; break;
-    case GRAPH_DT_I8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case GRAPH_DT_I8: ((int8_t *)p)[i] = (int8_t)sat(v, -128, 127); break;
     }
+}
+
+/* An index element read as an integer, not through a double. */
+static int64_t load_index(const void *p, int dt, int64_t i)
+{
+    if (dt == GRAPH_DT_I64) return ((const int64_t *)p)[i];
+    if (dt == GRAPH_DT_I32) return ((const int32_t *)p)[i];
+    return (int64_t)sat(load(p, dt, i), -9223372036854775808.0, 9223372036854774784.0);
 }
 
 static int64_t idx_of(const int64_t *ix, const graph_shape *s, int r)
@@ -152,7 +169,7 @@ static graph_status gather(const graph_node *n, const graph_view *in, graph_view
     size_t es = graph_dtype_size(x->dtype);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t k = 0; k < ni; k++) {
-            int64_t j = (int64_t)load(ind->data, ind->dtype, k);
+            int64_t j = load_index(ind->data, ind->dtype, k);
             if (j < 0) j += ax;
             if (j < 0 || j >= ax) {
                 graph_errf(err, errlen, "Gather '%s': index %lld out of range [0,%lld)",
