@@ -1,5 +1,7 @@
 /* main.c - the docrt command: dispatches to a subcommand (cli_*.c). */
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -31,8 +33,22 @@ static void usage(FILE *f)
     fputs("\n'docrt COMMAND --help' describes a command.\n", f);
 }
 
+/* Page rasters and request bodies (megabytes each) are allocated and freed
+ * per page. glibc raises its mmap threshold to the size of each freed
+ * mmap'd block, so after the first large page they come from the heap, and
+ * the heap keeps its high-water mark: the server's RSS climbed 2.4 % over
+ * 4,000 mixed requests before it settled (perf/results/soak). A fixed
+ * threshold keeps them mmap'd and handed back on free. MALLOC_MMAP_THRESHOLD_
+ * in the environment still wins. */
+static void malloc_policy(void)
+{
+    if (!getenv("MALLOC_MMAP_THRESHOLD_"))
+        mallopt(M_MMAP_THRESHOLD, 1 << 20);
+}
+
 int main(int argc, char **argv)
 {
+    malloc_policy();
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;
