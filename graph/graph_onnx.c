@@ -29,7 +29,7 @@ static graph_status tensor_from_proto(const Onnx__TensorProto *tp,
         return GRAPH_ERR_UNSUPPORTED;
     }
     int dt = tp->has_data_type ? tp->data_type : 0;
-    size_t es = graph_dtype_size(dt);
+    size_t es = dt == GRAPH_DT_BF16 ? 0 : graph_dtype_size(dt);
     if (!es) {
         graph_errf(err, errlen, "tensor '%s': data type %s (%d) is not supported",
                    nm, graph_dtype_name(dt), dt);
@@ -360,7 +360,8 @@ static graph_status load_graph_indexed(graph_model *m, const Onnx__ModelProto *m
         int dt;
         graph_shape sh;
         if ((st = value_info_shape(g->input[i], &dt, &sh, err, errlen))) return st;
-        if (!graph_dtype_size(dt)) {
+        /* bf16 exists only inside a compiled bf16 plan, never at its edges */
+        if (!graph_dtype_size(dt) || dt == GRAPH_DT_BF16) {
             graph_errf(err, errlen, "graph input '%s': data type %s (%d) is not supported", nm,
                        graph_dtype_name(dt), dt);
             return GRAPH_ERR_UNSUPPORTED;

@@ -225,7 +225,7 @@ static graph_status infer(graph_ir *ir, graph_node *n, int64_t opset, char *err,
     if (is_op(n, "Identity")) { y->shape = *xs; return GRAPH_OK; }
     if (is_op(n, "Cast")) {
         int to = (int)graph_attr_int(n, "to", 0);
-        if (!graph_dtype_size(to) || !graph_dtype_size(xdt))
+        if (!graph_dtype_size(to) || !graph_dtype_size(xdt) || to == GRAPH_DT_BF16)
             UNSUP("Cast '%s': cast %s -> %s is not supported", n->name, graph_dtype_name(xdt), graph_dtype_name(to));
         y->dtype = to;
         y->shape = *xs;
