@@ -5,12 +5,9 @@
  * replays them with the sanitizers on. The seeds are valid files, so they
  * must also read back: a seed image that stops decoding, or a seed model
  * that stops compiling, fails here. */
-#include <check.h>
+#include "ocr_eval.h"
+
 #include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include "docrt.h"
 #include "fuzz.h"
@@ -20,26 +17,6 @@
 typedef int (*one_fn)(const uint8_t *, size_t);
 
 static char seeds[4096], regress[4096];
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    *len = (size_t)sb.st_size;
-    unsigned char *b = malloc(*len + 1);
-    if (b && *len && fread(b, 1, *len, f) != *len) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    return b;
-}
 
 typedef void (*check_fn)(const char *name, const uint8_t *d, size_t n);
 
@@ -57,11 +34,11 @@ static int replay(const char *dir, one_fn fn, check_fn check)
         char p[8192];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         size_t len = 0;
-        unsigned char *b = slurp(p, &len);
+        char *b = slurp(p, &len);
         ck_assert_msg(b != NULL, "cannot read %s", p);
-        fn(b, len);
+        fn((const uint8_t *)b, len);
         if (check)
-            check(e->d_name, b, len);
+            check(e->d_name, (const uint8_t *)b, len);
         free(b);
         n++;
     }
