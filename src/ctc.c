@@ -85,6 +85,35 @@ static docrt_status slurp(const char *path, char **storage, size_t *len,
     return DOCRT_OK;
 }
 
+/* Quotation marks: each with its other form (single <-> double). */
+static const struct { const char *mark, *alt; int dbl; } QUOTES[] = {
+    {"'", "\"", 0},       {"\"", "'", 1},
+    {"\u2018", "\u201c", 0}, {"\u201c", "\u2018", 1},   /* ‘ “ */
+    {"\u2019", "\u201d", 0}, {"\u201d", "\u2019", 1},   /* ’ ” */
+    {"\u2032", "\u2033", 0}, {"\u2033", "\u2032", 1},   /* ′ ″ */
+    {"`", "\"", 0},       {"\u00b4", "\"", 0},           /* ` ´ */
+};
+
+static int find_key(const ctc_vocab *v, const char *k)
+{
+    for (int c = 0; c < v->n_classes; c++)
+        if (c != v->blank && !strcmp(v->keys[c], k)) return c;
+    return -1;
+}
+
+static void find_quotes(ctc_vocab *v)
+{
+    v->n_quote = 0;
+    for (size_t i = 0; i < sizeof QUOTES / sizeof *QUOTES; i++) {
+        int c = find_key(v, QUOTES[i].mark);
+        if (c < 0 || v->n_quote == CTC_MAX_QUOTE) continue;
+        v->quote[v->n_quote] = c;
+        v->quote_alt[v->n_quote] = find_key(v, QUOTES[i].alt);
+        v->quote_double[v->n_quote] = (unsigned char)QUOTES[i].dbl;
+        v->n_quote++;
+    }
+}
+
 docrt_status ctc_vocab_load(const char *path, int blank_first, int add_space,
                             ctc_vocab *out, char *err, size_t errlen)
 {
@@ -153,6 +182,7 @@ docrt_status ctc_vocab_load(const char *path, int blank_first, int add_space,
     out->blank = blank;
     out->space = space;
     out->storage = s;
+    find_quotes(out);
     return DOCRT_OK;
 }
 
@@ -168,10 +198,22 @@ void ctc_vocab_free(ctc_vocab *v)
 int ctc_greedy_decode(const float *probs, int T, int C, int blank,
                       ctc_char *out, int max_chars)
 {
+    return ctc_greedy_decode_grouped(probs, T, C, blank, NULL, 0, out,
+                                     max_chars);
+}
+
+int ctc_greedy_decode_grouped(const float *probs, int T, int C, int blank,
+                              const int *group, int n_group, ctc_char *out,
+                              int max_chars)
+{
     if (T < 0 || C <= 0 || blank < 0 || blank >= C || max_chars < 0 ||
-        (T > 0 && !probs) || (max_chars > 0 && !out))
+        (T > 0 && !probs) || (max_chars > 0 && !out) || n_group < 0 ||
+        n_group > CTC_MAX_QUOTE || (n_group > 0 && !group))
         return -1;
-    int n = 0, prev = -1;
+    for (int g = 0; g < n_group; g++)
+        if (group[g] < 0 || group[g] >= C || group[g] == blank)
+            return -1;
+    int n = 0, prev = -1; /* prev: a class, or C for "a group member" */
     for (int t = 0; t < T; t++) {
         const float *row = probs + (size_t)t * (size_t)C;
         int best = 0;
@@ -183,8 +225,28 @@ int ctc_greedy_decode(const float *probs, int T, int C, int blank,
                 best = c;
             }
         }
+        int key = best;
+        if (n_group > 0) {
+            float mass = 0, gv = -1;
+            int gbest = -1;
+            for (int g = 0; g < n_group; g++) {
+                float v = row[group[g]];
+                if (!(v == v)) continue;
+                mass += v;
+                if (v > gv) { gv = v; gbest = group[g]; }
+            }
+            int in_group = 0;
+            for (int g = 0; g < n_group; g++)
+                if (group[g] == best) in_group = 1;
+            if (gbest >= 0 && (in_group || mass > bv)) {
+                best = gbest;
+                bv = mass;
+                key = C;
+            }
+        }
         float conf = isfinite(bv) ? bv : 0.f;
-        if (best != prev) {
+        if (conf > 1.f) conf = 1.f;
+        if (key != prev) {
             if (best != blank) {
                 if (n < max_chars) {
                     out[n].cls = best;
@@ -195,10 +257,19 @@ int ctc_greedy_decode(const float *probs, int T, int C, int blank,
             }
         } else if (best != blank && n - 1 < max_chars) {
             out[n - 1].t1 = t;
-            if (conf > out[n - 1].conf)
+            if (conf > out[n - 1].conf) {
                 out[n - 1].conf = conf;
+                out[n - 1].cls = best;
+            }
         }
-        prev = best;
+        prev = key;
     }
     return n;
+}
+
+int ctc_quote_index(const ctc_vocab *v, int c)
+{
+    for (int i = 0; v && i < v->n_quote; i++)
+        if (v->quote[i] == c) return i;
+    return -1;
 }

@@ -4,13 +4,26 @@
 
 #include "docrt.h"
 
+#define CTC_MAX_QUOTE 16
+
 typedef struct {
     char **keys;    /* keys[c]: UTF-8 of class c; keys[blank] is "" */
     int n_classes;
     int blank;
     int space;      /* class of " ", or -1 */
     char *storage;  /* owns the strings keys[] point into */
+    /* The quotation marks in the vocabulary (' " ` and the curly, prime
+     * and acute forms), which a recognizer tells apart poorly: quote[i] is
+     * a class, quote_alt[i] the class of its other form (single <-> double:
+     * ' ", ‘ “, ’ ”, ′ ″; -1 if the vocabulary lacks it) and quote_double[i]
+     * says whether quote[i] is a double mark. */
+    int n_quote;
+    int quote[CTC_MAX_QUOTE], quote_alt[CTC_MAX_QUOTE];
+    unsigned char quote_double[CTC_MAX_QUOTE];
 } ctc_vocab;
+
+/* Index of class c in v->quote, or -1 when c is not a quotation mark. */
+int ctc_quote_index(const ctc_vocab *v, int c);
 
 /* Reads a keys file: one UTF-8 symbol per line, '\n' or "\r\n" line ends,
  * the last line's end optional, a leading UTF-8 BOM skipped. An empty line
@@ -51,5 +64,17 @@ typedef struct {
  * max_chars < 0, out NULL with max_chars > 0). */
 int ctc_greedy_decode(const float *probs, int T, int C, int blank,
                       ctc_char *out, int max_chars);
+
+/* Greedy decoding as above, with the n_group classes of group[] (all in
+ * 0..C-1, n_group <= CTC_MAX_QUOTE) read as one class: a recognizer spreads
+ * a quotation mark's probability over its look-alikes (' ’ ` ") so that no
+ * single one beats the blank. A row whose group mass (the sum over group[])
+ * exceeds the probability of the row's argmax yields the group's most
+ * probable member, with the group mass as its confidence, and consecutive
+ * rows yielding members collapse into one character (the member of the
+ * run's most confident row). With n_group 0 it is ctc_greedy_decode. */
+int ctc_greedy_decode_grouped(const float *probs, int T, int C, int blank,
+                              const int *group, int n_group, ctc_char *out,
+                              int max_chars);
 
 #endif

@@ -12,6 +12,7 @@
 #include "model_desc.h"
 
 #define OCR_MAX_CROP_W 16384 /* longest line crop at the recognizer height */
+#define OCR_MAX_REC_H 256    /* tallest recognizer input (model_desc.c) */
 
 struct docrt_model {
     docrt_model_params p;

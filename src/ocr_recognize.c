@@ -43,8 +43,12 @@ docrt_quad ocr_sub_quad(const docrt_quad *q, float u0, float u1)
 
 /* Which crop columns hold ink, judged without the top and bottom tenth of
  * the crop (where the neighbouring lines may show). A wider margin hides
- * the bar of a capital T and splits words there ("T herapeutix"). ink[x] = 1
- * for ink; all 1 when the crop has no contrast to judge by. */
+ * the bar of a capital T and splits words there ("T herapeutix"). Bit 0 of
+ * ink[x]: the column holds ink (all columns when the crop has no contrast
+ * to judge by). Bit 1: it holds ink only above the line's x-height band,
+ * as a quotation mark's strokes do (see quote_strokes); bit 2: that ink is
+ * at least an eighth of the crop height tall (a stroke, not the thin bar
+ * of a T). */
 static void ink_columns(const uint8_t *crop, int w, int h, int ch,
                         uint8_t *ink)
 {
@@ -64,12 +68,144 @@ static void ink_columns(const uint8_t *crop, int w, int h, int ch,
     if (hi - lo < 48) { memset(ink, 1, (size_t)w); return; }
     int thr = (lo + hi) / 2;
     memset(ink, 0, (size_t)w);
+    int rows[OCR_MAX_REC_H] = {0};
+    int hh = h < OCR_MAX_REC_H ? h : OCR_MAX_REC_H;
     for (int y = y0; y < y1; y++)
         for (int x = 0; x < w; x++) {
             const uint8_t *p = crop + ((size_t)y * w + x) * ch;
             int v = ch == 3 ? (p[0] + p[1] + p[2]) / 3 : p[0];
-            if (v < thr) ink[x] = 1;
+            if (v < thr) {
+                ink[x] = 1;
+                if (y < hh) rows[y]++;
+            }
         }
+    /* The x-height band: the longest run of rows holding at least 40 % of
+     * the densest row's ink (lower-case letters fill it; ascenders, capitals
+     * and quotation marks rise above it). */
+    int mx = 0;
+    for (int y = y0; y < y1 && y < hh; y++) if (rows[y] > mx) mx = rows[y];
+    if (mx == 0) return;
+    int bt = -1, bl = 0;
+    for (int y = y0; y < y1 && y < hh;) {
+        if (rows[y] * 10 < mx * 4) { y++; continue; }
+        int e = y;
+        while (e < y1 && e < hh && rows[e] * 10 >= mx * 4) e++;
+        if (e - y > bl) { bl = e - y; bt = y; }
+        y = e;
+    }
+    if (bt < 0 || bl < h / 8) return;
+    /* Above: the top margin to the band's top; inside: the band's lower
+     * half (a quotation mark reaches down to about a third of it). */
+    int ia = bt + bl / 2, ib = bt + bl;
+    for (int x = 0; x < w; x++) {
+        if (!ink[x]) continue;
+        int above = 0, tall = 0, inside = 0;
+        for (int y = y0; y < ia; y++) {
+            const uint8_t *p = crop + ((size_t)y * w + x) * ch;
+            if ((ch == 3 ? (p[0] + p[1] + p[2]) / 3 : p[0]) < thr) {
+                tall++;
+                if (y < bt) above = 1;
+            }
+        }
+        for (int y = ia; y < ib && !inside; y++) {
+            const uint8_t *p = crop + ((size_t)y * w + x) * ch;
+            inside = (ch == 3 ? (p[0] + p[1] + p[2]) / 3 : p[0]) < thr;
+        }
+        if (above && !inside) ink[x] |= tall * 8 >= h ? 6 : 2;
+    }
+}
+
+/* Runs of columns inked only above the x-height band (ink bit 1), at most
+ * a quarter of the crop height wide, with a tall column (bit 2): a
+ * quotation mark's strokes. Returns how many strokes make the mark whose
+ * stroke lies nearest to column c (within a quarter of the height): 2 when
+ * another stroke stands within a fifth of the height beside it ('' or "),
+ * 1 for a single mark or an apostrophe, 0 when no stroke is near. */
+static int quote_strokes(const uint8_t *ink, int len, int H, float c)
+{
+    int rs[64] = {0}, re[64] = {0}, nr = 0;
+    int a = (int)floorf(c - 0.5f * H), b = (int)ceilf(c + 0.5f * H);
+    if (a < 0) a = 0;
+    if (b > len) b = len;
+    for (int x = a; x < b && nr < 64;) {
+        if (!(ink[x] & 2)) { x++; continue; }
+        int r = x, e = x;
+        while (r > 0 && (ink[r - 1] & 2)) r--;
+        while (e < len && (ink[e] & 2)) e++;
+        int tall = 0;
+        for (int t = r; t < e; t++) tall |= ink[t] & 4;
+        if ((e - r) * 4 <= H && tall) { rs[nr] = r; re[nr] = e; nr++; }
+        x = e;
+    }
+    int best = -1;
+    float bd = 0.25f * H;
+    for (int i = 0; i < nr; i++) {
+        float d = c < rs[i] ? rs[i] - c : c >= re[i] ? c - re[i] + 1 : 0;
+        if (d <= bd) { bd = d; best = i; }
+    }
+    if (best < 0) return 0;
+    int gap = H / 5;
+    if ((best > 0 && rs[best] - re[best - 1] <= gap) ||
+        (best + 1 < nr && rs[best + 1] - re[best] <= gap))
+        return 2;
+    return 1;
+}
+
+static int is_wordish(const ctc_vocab *v, int cls)
+{
+    if (cls < 0 || cls >= v->n_classes || ctc_quote_index(v, cls) >= 0)
+        return 0;
+    unsigned char k = (unsigned char)v->keys[cls][0];
+    return (k >= '0' && k <= '9') || (k >= 'A' && k <= 'Z') ||
+           (k >= 'a' && k <= 'z') || k >= 0x80;
+}
+
+/* The recognizer reads a double quotation mark as a single one ('' as '),
+ * or as two marks in a row ('’ for ”). Over the n characters of a crop
+ * (spaces included; x0/x1 in crop columns plus off): a quotation mark that
+ * touches the one before it (at most gap columns apart) merges into it as
+ * a double mark; a mark between two letters or digits is an apostrophe
+ * (single); any other mark is single or double as its strokes in the crop
+ * say. Marks keep their form (straight, curly, prime). Returns the new
+ * count. */
+static int fix_quotes(const ctc_vocab *v, ocr_char *ch, int n,
+                      const uint8_t *ink, int len, int H, int off, float gap)
+{
+    if (v->n_quote == 0) return n;
+    int k = 0;
+    unsigned char merged[512] = {0};
+    for (int i = 0; i < n; i++) {
+        int qi = ctc_quote_index(v, ch[i].cls);
+        int pq = k > 0 ? ctc_quote_index(v, ch[k - 1].cls) : -1;
+        if (qi >= 0 && pq >= 0 && ch[i].x0 - ch[k - 1].x1 <= gap) {
+            ocr_char *p = &ch[k - 1];
+            p->x1 = ch[i].x1;
+            if (ch[i].conf > p->conf) p->conf = ch[i].conf;
+            if (!v->quote_double[pq] && v->quote_alt[pq] >= 0)
+                p->cls = v->quote_alt[pq];
+            if (k - 1 < 512) merged[k - 1] = 1;
+            continue;
+        }
+        ch[k++] = ch[i];
+    }
+    for (int i = 0; i < k; i++) {
+        int qi = ctc_quote_index(v, ch[i].cls);
+        if (qi < 0 || v->quote_alt[qi] < 0 || (i < 512 && merged[i]))
+            continue;
+        int dbl;
+        if (i > 0 && i + 1 < k && is_wordish(v, ch[i - 1].cls) &&
+            is_wordish(v, ch[i + 1].cls))
+            dbl = 0;
+        else {
+            int s = quote_strokes(ink, len, H,
+                                  0.5f * (ch[i].x0 + ch[i].x1) - (float)off);
+            if (s == 0) continue;
+            dbl = s == 2;
+        }
+        if (dbl != (v->quote_double[qi] != 0))
+            ch[i].cls = v->quote_alt[qi];
+    }
+    return k;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -100,9 +236,9 @@ static int insert_spaces(const ctc_char *in, int n, const float *x0,
      * stick out of the span between two spikes. */
     int i = 0;
     for (int x = 0; x < len;) {
-        if (ink[x]) { x++; continue; }
+        if (ink[x] & 1) { x++; continue; }
         int r0 = x;
-        while (x < len && !ink[x]) x++;
+        while (x < len && !(ink[x] & 1)) x++;
         float rm = 0.5f * (r0 + x);
         while (i + 1 < np && mid[i + 1] <= rm) i++;
         if (i + 1 < np && mid[i] <= rm && gap_of[i] >= 0 && x - r0 > gap_of[i])
@@ -273,9 +409,10 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
         float px_per_t = (float)Wb / T;
         for (int q = 0; q < n; q++) {
             rec_job *j = order[k + q];
-            int nc = ctc_greedy_decode(probs + (size_t)q * T * m->n_classes, T,
-                                       m->n_classes, m->vocab.blank,
-                                       s->ctc_tmp, s->ctc_cap);
+            int nc = ctc_greedy_decode_grouped(
+                probs + (size_t)q * T * m->n_classes, T, m->n_classes,
+                m->vocab.blank, m->vocab.quote, m->vocab.n_quote, s->ctc_tmp,
+                s->ctc_cap);
             if (nc > s->ctc_cap) nc = s->ctc_cap;
             j->c_off = n_pool;
             int kept = 0;
@@ -290,11 +427,14 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
                 s->cx1[kept] = x1 < j->len ? x1 : j->len;
                 kept++;
             }
-            n_pool += insert_spaces(s->ctc_tmp, kept, s->cx0, s->cx1,
-                                    s->ink + (size_t)q * maxw, j->len, H,
-                                    m->vocab.space,
-                                    probs + (size_t)q * T * m->n_classes,
-                                    m->n_classes, pool + n_pool, j->start);
+            int nk = insert_spaces(s->ctc_tmp, kept, s->cx0, s->cx1,
+                                   s->ink + (size_t)q * maxw, j->len, H,
+                                   m->vocab.space,
+                                   probs + (size_t)q * T * m->n_classes,
+                                   m->n_classes, pool + n_pool, j->start);
+            n_pool += fix_quotes(&m->vocab, pool + n_pool, nk,
+                                 s->ink + (size_t)q * maxw, j->len, H,
+                                 j->start, 2 * px_per_t);
             j->c_n = n_pool - j->c_off;
         }
         k += n;

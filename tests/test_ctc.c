@@ -305,6 +305,78 @@ START_TEST(vocab_ppocr)
 }
 END_TEST
 
+/* classes: 0 blank, 1 'a', 2..4 the quote group (' " and a curly one) */
+START_TEST(grouped_quotes)
+{
+    const int C = 5, grp[] = {2, 3, 4};
+    /* row 0: 'a'; row 1: blank 0.4 beats each quote (0.25, 0.2, 0.15) but
+     * not their sum 0.6; rows 2-3: class 2 then class 3 (one mark: the
+     * group's run, masses 0.7 and 0.9); row 4: blank; row 5: a weak
+     * group 0.3 under 'a' 0.7. */
+    const float m[] = {
+        0.1f, 0.9f, 0, 0, 0,
+        0.4f, 0,    0.25f, 0.2f, 0.15f,
+        0.1f, 0.2f, 0.5f, 0.2f, 0,
+        0.1f, 0,    0.2f, 0.7f, 0,
+        1,    0,    0, 0, 0,
+        0,    0.7f, 0.1f, 0.1f, 0.1f,
+    };
+    ctc_char out[8];
+    /* plain greedy: a, 2, 3, a (the blank wins row 1) */
+    ck_assert_int_eq(ctc_greedy_decode(m, 6, C, 0, out, 8), 4);
+    ck_assert_int_eq(out[1].cls, 2);
+    ck_assert_int_eq(out[2].cls, 3);
+    /* grouped: a, one quote over rows 1-3, a */
+    ck_assert_int_eq(ctc_greedy_decode_grouped(m, 6, C, 0, grp, 3, out, 8), 3);
+    ck_assert_int_eq(out[0].cls, 1);
+    ck_assert_int_eq(out[1].t0, 1);
+    ck_assert_int_eq(out[1].t1, 3);
+    /* the member of the run's most confident row: row 3's class 3 (0.9) */
+    ck_assert_int_eq(out[1].cls, 3);
+    ck_assert_float_eq_tol(out[1].conf, 0.9f, 1e-6f);
+    ck_assert_int_eq(out[2].cls, 1);
+    ck_assert_int_eq(out[2].t0, 5);
+    /* an empty group is plain greedy */
+    ck_assert_int_eq(ctc_greedy_decode_grouped(m, 6, C, 0, NULL, 0, out, 8), 4);
+    /* bad groups */
+    const int with_blank[] = {0, 2}, outside[] = {2, 5};
+    ck_assert_int_eq(ctc_greedy_decode_grouped(m, 6, C, 0, with_blank, 2, out, 8), -1);
+    ck_assert_int_eq(ctc_greedy_decode_grouped(m, 6, C, 0, outside, 2, out, 8), -1);
+    ck_assert_int_eq(ctc_greedy_decode_grouped(m, 6, C, 0, NULL, 2, out, 8), -1);
+    ck_assert_int_eq(ctc_greedy_decode_grouped(m, 6, C, 0, grp, CTC_MAX_QUOTE + 1, out, 8), -1);
+}
+END_TEST
+
+START_TEST(vocab_quotes)
+{
+    /* classes 1..6: ' “ x ’ " ″ (no ‘, ” or ′): pairs where both exist */
+    const char keys[] = "'\n\xE2\x80\x9C\nx\n\xE2\x80\x99\n\"\n\xE2\x80\xB3\n";
+    const char *path = write_file("quotes.txt", keys, sizeof keys - 1);
+    ctc_vocab v;
+    ck_assert_int_eq(ctc_vocab_load(path, 1, 0, &v, errbuf, sizeof errbuf),
+                     DOCRT_OK);
+    ck_assert_int_eq(v.n_quote, 5);
+    int apos = ctc_quote_index(&v, 1), dq = ctc_quote_index(&v, 5),
+        lq = ctc_quote_index(&v, 2), rs = ctc_quote_index(&v, 4),
+        pr = ctc_quote_index(&v, 6);
+    ck_assert_int_ge(apos, 0);
+    ck_assert_int_ge(dq, 0);
+    ck_assert_int_ge(lq, 0);
+    ck_assert_int_ge(rs, 0);
+    ck_assert_int_ge(pr, 0);
+    ck_assert_int_eq(ctc_quote_index(&v, 3), -1); /* x */
+    ck_assert_int_eq(ctc_quote_index(&v, 0), -1); /* blank */
+    ck_assert_int_eq(v.quote_alt[apos], 5);
+    ck_assert_int_eq(v.quote_alt[dq], 1);
+    ck_assert(!v.quote_double[apos] && v.quote_double[dq]);
+    ck_assert_int_eq(v.quote_alt[lq], -1); /* its single form is absent */
+    ck_assert(v.quote_double[lq]);
+    ck_assert_int_eq(v.quote_alt[rs], -1); /* ” is absent */
+    ck_assert_int_eq(v.quote_alt[pr], -1); /* ′ is absent */
+    ctc_vocab_free(&v);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ctc");
@@ -320,6 +392,8 @@ int main(void)
     tcase_add_test(tc, vocab_layouts);
     tcase_add_test(tc, vocab_edge_cases);
     tcase_add_test(tc, vocab_ppocr);
+    tcase_add_test(tc, grouped_quotes);
+    tcase_add_test(tc, vocab_quotes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -86,6 +86,7 @@ static void expect_page(const char *stem, double max)
 static const char *const batch_files[] = {
     "clean_g4.tif", "grey8.png", "rgb.jpg", "grey16.png",
     "rotated.png",  "upside_down.png", "twocol.png", "table.png",
+    "quotes.png",
 };
 #define N_BATCH (sizeof batch_files / sizeof batch_files[0])
 
@@ -163,6 +164,46 @@ START_TEST(rotated_page) { expect_page("rotated", CER_ROTATED); }
 END_TEST
 
 START_TEST(upside_down_page) { expect_page("upside_down", CER_ROTATED); }
+END_TEST
+
+/* Quotation marks in UTF-8 text: *dbl gets the double ones (" “ ” ″),
+ * *sgl the single ones and apostrophes (' ‘ ’ ′ `). */
+static void count_quotes(const char *t, size_t n, int *dbl, int *sgl)
+{
+    *dbl = *sgl = 0;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *u = (const unsigned char *)t + i;
+        if (*u == '"') (*dbl)++;
+        else if (*u == '\'' || *u == '`') (*sgl)++;
+        else if (i + 2 < n && u[0] == 0xE2 && u[1] == 0x80 &&
+                 (u[2] == 0x9C || u[2] == 0x9D)) { (*dbl)++; i += 2; }
+        else if (i + 2 < n && u[0] == 0xE2 && u[1] == 0x80 &&
+                 (u[2] == 0x98 || u[2] == 0x99 || u[2] == 0xB2)) { (*sgl)++; i += 2; }
+        else if (i + 2 < n && u[0] == 0xE2 && u[1] == 0x80 && u[2] == 0xB3) {
+            (*dbl)++;
+            i += 2;
+        }
+    }
+}
+
+/* (h) Curly double quotation marks come out as one double mark each (the
+ * recognizer reads some as a single mark, or as two marks in a row), and
+ * apostrophes as single ones; then the page's CER. */
+START_TEST(quotation_marks)
+{
+    size_t gl = 0, ol = 0;
+    char *gt = read_gt("quotes", &gl), *out = read_out("quotes", &ol);
+    int gd, gs, od, os;
+    count_quotes(gt, gl, &gd, &gs);
+    count_quotes(out, ol, &od, &os);
+    ck_assert_int_gt(gd, 10);
+    ck_assert_msg(od == gd && os == gs,
+                  "quotes: %d double and %d single marks, want %d and %d\n%s",
+                  od, os, gd, gs, out);
+    expect_cer("quotes", gt, gl, out, ol, CER_CLEAN);
+    free(gt);
+    free(out);
+}
 END_TEST
 
 /* (f) Column 1's last line comes before column 2's first line; then the
@@ -521,6 +562,7 @@ int main(void)
         tcase_add_test(tc, upside_down_page);
         tcase_add_test(tc, two_columns);
         tcase_add_test(tc, table_rows);
+        tcase_add_test(tc, quotation_marks);
         tcase_add_test(tc, from_stdin);
         tcase_add_test(tc, formats);
         suite_add_tcase(s, tc);

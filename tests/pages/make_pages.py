@@ -15,6 +15,8 @@ Writes into OUTDIR, deterministically (the same bytes on every run):
                        sideways); its GT is the upright text
   twocol.png       (f) two columns with aligned baselines
   table.png        (g) prose, then a 5-column table, then a note
+  quotes.png       (h) dialogue: curly double and single quotation marks
+                       and apostrophes, Liberation Serif 12 pt
   <stem>.txt       GT for each: UTF-8, one line per printed line, reading
                    order; the TIFF's two pages are separated by a form feed
   twocol.order     two lines: column 1's last line, column 2's first line
@@ -209,6 +211,25 @@ WEATHER = [
     "March 31. Rain in the night, soft and warm. Paid the smith 7 shillings "
     "for shoeing the mare and mending the harrow; he asked after the pear "
     "tree, and I told him it would see another spring, but not two.",
+]
+
+DIALOGUE = [
+    "The Ferry at Holt Reach",
+    "\u201cYou\u2019ll not cross tonight,\u201d the ferryman said, and he "
+    "pointed at the river. \u201cThe water\u2019s too high, and it\u2019s "
+    "still rising.\u201d The carter looked at his load of 14 barrels and "
+    "then at the sky. \u201cWe crossed in worse than this in \u201982,\u201d "
+    "he said. \u201cThat was a summer flood; this one isn\u2019t.\u201d",
+    "They waited at the inn. The landlord\u2019s wife brought bread and "
+    "cheese and said that the \u2018old bridge\u2019 had stood there until "
+    "her grandfather\u2019s time. \u201cHe used to say the river takes one "
+    "thing every winter,\u201d she told them. \u201cA boat, a fence, a "
+    "sheep. It\u2019s never taken a man, and I don\u2019t mean it to start "
+    "with you.\u201d",
+    "By morning the level had dropped 3 feet. The ferryman came to the door "
+    "at six. \u201cNow,\u201d he said, \u201cif you\u2019re still "
+    "minded to go.\u201d The carter was. The barrels went over two at a "
+    "time, and the horse swam behind on a long rope, complaining the whole way.",
 ]
 
 RAILWAY = [
@@ -555,6 +576,13 @@ def main():
     write_gt(os.path.join(out, 'table.txt'), [gt])
     write_text(os.path.join(out, 'table.rows'), '\n'.join(rows) + '\n')
     manifest.append(('table', 'table.png', 1, '5 x 9 table between prose, Liberation Serif 12 pt'))
+
+    # (h) dialogue with curly quotation marks and apostrophes
+    g, gt = prose_page(DIALOGUE, 'liberation', 12, 41)
+    cv2.imwrite(os.path.join(out, 'quotes.png'), g)
+    write_gt(os.path.join(out, 'quotes.txt'), [gt])
+    manifest.append(('quotes', 'quotes.png', 1,
+                     'dialogue with curly quotation marks, Liberation Serif 12 pt'))
 
     write_text(os.path.join(out, 'MANIFEST.tsv'),
                'stem\tfile\tpages\tdescription\n' +
