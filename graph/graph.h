@@ -85,18 +85,69 @@ graph_status graph_model_bind_constant(graph_model *m, const char *input_name,
                                        const graph_host_tensor *t,
                                        char *err, size_t errlen);
 
+/* ---- activation ranges (int8 calibration) ---- */
+/* The smallest and largest value seen at the input of each convolution,
+ * keyed by the ONNX name of that input. */
+typedef struct {
+    char *name;
+    float lo, hi;       /* the extremes */
+    float clo, chi;     /* the extremes without the outer 1e-4 of the
+                         * values at each end (the widest over runs): the
+                         * range int8 covers, saturating beyond */
+    double sumsq, count; /* sum of squares and count of the values seen:
+                          * their RMS says how much of the range the
+                          * typical value uses (see GRAPH_INT8_MIN_SQNR) */
+} graph_range;
+typedef struct {
+    int n, cap;
+    graph_range *r;
+} graph_ranges;
+/* Widen name's ranges to cover [lo, hi] and [clo, chi] and add count
+ * values whose squares sum to sumsq (added if new). */
+graph_status graph_ranges_update(graph_ranges *rs, const char *name, float lo,
+                                 float hi, float clo, float chi, double sumsq,
+                                 double count);
+const graph_range *graph_ranges_find(const graph_ranges *rs, const char *name);
+void graph_ranges_free(graph_ranges *rs); /* and zero it */
+
 /* ---- compile ---- */
 typedef struct {
     int n_threads;      /* threads per stream; baked into the primitives */
     int cache_capacity; /* oneDNN primitive cache capacity, set explicitly */
     int precision;      /* GRAPH_PREC_*: arithmetic of convs and matmuls */
+    /* INT8: the calibrated input ranges (read during graph_compile only) */
+    const graph_ranges *ranges;
+    /* INT8: which convolutions run in int8 (GRAPH_INT8_* bits; 0 = the
+     * default, GRAPH_INT8_DEFAULT) */
+    int int8_convs;
+    /* INT8: the arithmetic of everything not in int8: F32, BF16, or AUTO
+     * (the default: what AUTO picks) */
+    int int8_float;
+    /* INT8: a convolution stays float when quantizing its input would leave
+     * a signal-to-noise ratio under this many dB: 10 log10(12 rms^2 /
+     * step^2), step = the range / 255. 0 = GRAPH_INT8_MIN_SQNR. */
+    float int8_min_sqnr;
 } graph_compile_params;
+enum {
+    GRAPH_INT8_POINTWISE = 1, /* 1x1, one group */
+    GRAPH_INT8_DENSE = 2,     /* KxK (K > 1), one group */
+    GRAPH_INT8_GROUPED = 4,   /* grouped and depthwise */
+    GRAPH_INT8_DEFAULT = GRAPH_INT8_POINTWISE | GRAPH_INT8_DENSE
+};
+#define GRAPH_INT8_MIN_SQNR 30.0f
 /* F32: everything in f32. BF16: convolutions, matmuls and the element-wise
  * ops between them in bf16 (AMX where the CPU has it; f32 accumulation);
  * layer norm, softmax, reductions, LSTM and reference kernels stay f32,
  * inputs and outputs are f32. AUTO: BF16 where the CPU has AVX512_BF16 or
  * AMX, else F32 (graph_precision_resolve says which). */
-enum { GRAPH_PREC_F32 = 0, GRAPH_PREC_BF16 = 1, GRAPH_PREC_AUTO = 2 };
+/* INT8: each convolution of the classes in int8_convs whose input has a
+ * calibrated range takes int8 input (u8 when the range is non-negative,
+ * else s8; per-tensor scale, a quantizing reorder before it) and s8 weights
+ * with per-output-channel scales, and gives the float type of the rest of
+ * the plan (int8_float: f32 or bf16). Transposed
+ * convolutions and everything else stay float. */
+enum { GRAPH_PREC_F32 = 0, GRAPH_PREC_BF16 = 1, GRAPH_PREC_AUTO = 2,
+       GRAPH_PREC_INT8 = 3 };
 int graph_precision_resolve(int precision); /* AUTO -> F32 or BF16 */
 const char *graph_precision_name(int precision);
 graph_compile_params graph_compile_default_params(void);
@@ -123,6 +174,10 @@ int graph_compiled_output_dtype(const graph_compiled *c, int bucket,
 /* Count of each lowered step kind in a bucket's plan, for tests/reports. */
 int graph_compiled_n_steps(const graph_compiled *c, int bucket);
 int graph_compiled_n_reorders(const graph_compiled *c, int bucket);
+/* Convolutions lowered to int8 in a bucket, and the quantizing reorders in
+ * front of them (not counted by graph_compiled_n_reorders). */
+int graph_compiled_n_int8(const graph_compiled *c, int bucket);
+int graph_compiled_n_quantize(const graph_compiled *c, int bucket);
 /* Bytes a stream of c allocates for its arena and scratchpad (the largest
  * bucket's), known before any stream exists. */
 size_t graph_compiled_stream_bytes(const graph_compiled *c);
@@ -156,6 +211,9 @@ graph_status graph_stream_run(graph_stream *s, int bucket,
                               const void *const *inputs,
                               const void **outputs);
 const char *graph_stream_last_error(const graph_stream *s);
+/* Calibration: while acc is set (NULL stops it), every run widens acc with
+ * the range of each convolution's input (f32 and bf16 inputs). */
+void graph_stream_observe(graph_stream *s, graph_ranges *acc);
 size_t graph_stream_arena_bytes(const graph_stream *s);
 
 /* Write one byte in every page of [p, p + n), so the pages are resident now

@@ -3,6 +3,7 @@
  * again: streams only bind memory objects to their arena. */
 #include "graph_exec.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@ graph_compile_params graph_compile_default_params(void)
      * so the cache never serves the steady state; a small capacity only
      * lets identical layers share JIT code at compile while bounding what
      * the cache can keep after a model is freed. */
-    graph_compile_params p = { .n_threads = 1, .cache_capacity = 32, .precision = GRAPH_PREC_F32 };
+    graph_compile_params p = { .n_threads = 1, .cache_capacity = 32, .precision = GRAPH_PREC_F32,
+                               .int8_float = GRAPH_PREC_AUTO };
     return p;
 }
 
@@ -40,6 +42,7 @@ const char *graph_precision_name(int precision)
     case GRAPH_PREC_F32: return "f32";
     case GRAPH_PREC_BF16: return "bf16";
     case GRAPH_PREC_AUTO: return "auto";
+    case GRAPH_PREC_INT8: return "int8";
     }
     return "unknown";
 }
@@ -77,8 +80,12 @@ graph_status graph_compile(const graph_model *m, const graph_shape *shapes, int 
     }
     graph_compile_params dp = graph_compile_default_params();
     if (!p) p = &dp;
-    if (p->n_threads < 1 || p->cache_capacity < 0 || p->precision < 0 || p->precision > GRAPH_PREC_AUTO) {
-        graph_errf(err, errlen, "graph_compile: threads must be >= 1, cache capacity >= 0, precision f32/bf16/auto");
+    if (p->n_threads < 1 || p->cache_capacity < 0 || p->precision < 0 || p->precision > GRAPH_PREC_INT8) {
+        graph_errf(err, errlen, "graph_compile: threads must be >= 1, cache capacity >= 0, precision f32/bf16/auto/int8");
+        return GRAPH_ERR_INVALID;
+    }
+    if (p->precision == GRAPH_PREC_INT8 && !p->ranges) {
+        graph_errf(err, errlen, "graph_compile: int8 needs calibrated ranges");
         return GRAPH_ERR_INVALID;
     }
     if (dnnl_set_primitive_cache_capacity(p->cache_capacity) != dnnl_success) {
@@ -91,6 +98,12 @@ graph_status graph_compile(const graph_model *m, const graph_shape *shapes, int 
     if (!c->b) { free(c); return GRAPH_ERR_NOMEM; }
     c->n_threads = p->n_threads;
     c->precision = graph_precision_resolve(p->precision);
+    c->float_prec = c->precision != GRAPH_PREC_INT8 ? c->precision
+                  : p->int8_float == GRAPH_PREC_F32 || p->int8_float == GRAPH_PREC_BF16 ? p->int8_float
+                  : graph_precision_resolve(GRAPH_PREC_AUTO);
+    c->ranges = c->precision == GRAPH_PREC_INT8 ? p->ranges : NULL;
+    c->int8_convs = p->int8_convs ? p->int8_convs : GRAPH_INT8_DEFAULT;
+    c->int8_min_sqnr = p->int8_min_sqnr > 0 ? p->int8_min_sqnr : GRAPH_INT8_MIN_SQNR;
     c->opset = m->opset;
     c->n_inputs = m->ir.n_inputs;
     c->n_outputs = m->ir.n_outputs;
@@ -124,6 +137,7 @@ graph_status graph_compile(const graph_model *m, const graph_shape *shapes, int 
         }
     }
     omp_set_num_threads(saved);
+    c->ranges = NULL;
     if (st) {
         graph_compiled_free(c);
         return st;
@@ -156,6 +170,60 @@ int graph_compiled_n_steps(const graph_compiled *c, int b)
 int graph_compiled_n_reorders(const graph_compiled *c, int b)
 {
     return b >= 0 && b < c->n_buckets ? c->b[b].n_reorders : -1;
+}
+
+int graph_compiled_n_int8(const graph_compiled *c, int b)
+{
+    return b >= 0 && b < c->n_buckets ? c->b[b].n_int8 : -1;
+}
+int graph_compiled_n_quantize(const graph_compiled *c, int b)
+{
+    return b >= 0 && b < c->n_buckets ? c->b[b].n_quantize : -1;
+}
+
+/* ---- activation ranges ---- */
+graph_status graph_ranges_update(graph_ranges *rs, const char *name, float lo, float hi, float clo, float chi,
+                                 double sumsq, double count)
+{
+    if (!rs || !name || !(lo <= clo && clo <= chi && chi <= hi) || !(sumsq >= 0) || !(count >= 0))
+        return GRAPH_ERR_INVALID;
+    for (int i = 0; i < rs->n; i++)
+        if (!strcmp(rs->r[i].name, name)) {
+            graph_range *r = &rs->r[i];
+            if (lo < r->lo) r->lo = lo;
+            if (hi > r->hi) r->hi = hi;
+            if (clo < r->clo) r->clo = clo;
+            if (chi > r->chi) r->chi = chi;
+            r->sumsq += sumsq;
+            r->count += count;
+            return GRAPH_OK;
+        }
+    if (rs->n == rs->cap) {
+        int cap = rs->cap ? rs->cap * 2 : 64;
+        graph_range *r = realloc(rs->r, (size_t)cap * sizeof *r);
+        if (!r) return GRAPH_ERR_NOMEM;
+        rs->r = r;
+        rs->cap = cap;
+    }
+    char *nm = strdup(name);
+    if (!nm) return GRAPH_ERR_NOMEM;
+    rs->r[rs->n++] = (graph_range){ nm, lo, hi, clo, chi, sumsq, count };
+    return GRAPH_OK;
+}
+
+const graph_range *graph_ranges_find(const graph_ranges *rs, const char *name)
+{
+    for (int i = 0; rs && name && i < rs->n; i++)
+        if (!strcmp(rs->r[i].name, name)) return &rs->r[i];
+    return NULL;
+}
+
+void graph_ranges_free(graph_ranges *rs)
+{
+    if (!rs) return;
+    for (int i = 0; i < rs->n; i++) free(rs->r[i].name);
+    free(rs->r);
+    memset(rs, 0, sizeof *rs);
 }
 
 graph_status graph_select_bucket(const graph_compiled *c, const graph_shape *in, int *bucket_out)
@@ -194,6 +262,7 @@ struct graph_stream {
     bound_step **bs;        /* [bucket][step] */
     dnnl_memory_t *mems;    /* every memory object, for teardown */
     int n_mems, cap_mems;
+    graph_ranges *observe;  /* calibration accumulator, or NULL */
     char err[512];
 };
 
@@ -307,6 +376,71 @@ size_t graph_compiled_stream_bytes(const graph_compiled *c)
     return a + sc;
 }
 
+void graph_stream_observe(graph_stream *s, graph_ranges *acc)
+{
+    if (s) s->observe = acc;
+}
+
+/* element i of a f32 or bf16 tensor */
+static inline float elem(const void *p, int dt, int64_t i)
+{
+    if (dt == GRAPH_DT_F32) return ((const float *)p)[i];
+    uint32_t u = (uint32_t)((const uint16_t *)p)[i] << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+#define OBS_BINS 4096
+#define OBS_TAIL 1e-4
+
+/* the range of a conv's input, and the range without its outer OBS_TAIL
+ * at each end (from a histogram), into the calibration accumulator */
+static graph_status observe_range(graph_stream *s, const bucket *b, const step *st)
+{
+    dnnl_stream_wait(s->strm);
+    const graph_value *gv = &b->ir.values[st->obs_value];
+    int dt = gv->dtype;
+    if (dt != GRAPH_DT_F32 && dt != GRAPH_DT_BF16) return GRAPH_OK;
+    int64_t n = graph_shape_numel(&gv->shape), finite = 0;
+    const void *p = value_ptr(s, b, st->obs_value);
+    float lo = INFINITY, hi = -INFINITY;
+    double ss = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float f = elem(p, dt, i);
+        if (!isfinite(f)) continue;
+        finite++;
+        ss += (double)f * f;
+        if (f < lo) lo = f;
+        if (f > hi) hi = f;
+    }
+    if (!finite) return GRAPH_OK;
+    float clo = lo, chi = hi;
+    if (hi > lo) {
+        int64_t hist[OBS_BINS] = { 0 };
+        double w = (double)OBS_BINS / ((double)hi - lo);
+        for (int64_t i = 0; i < n; i++) {
+            float f = elem(p, dt, i);
+            if (!isfinite(f)) continue;
+            int k = (int)(((double)f - lo) * w);
+            hist[k < 0 ? 0 : k >= OBS_BINS ? OBS_BINS - 1 : k]++;
+        }
+        int64_t tail = (int64_t)(OBS_TAIL * (double)finite), acc = 0;
+        int k0 = 0, k1 = OBS_BINS - 1;
+        while (k0 < OBS_BINS - 1 && acc + hist[k0] <= tail) acc += hist[k0++];
+        acc = 0;
+        while (k1 > k0 && acc + hist[k1] <= tail) acc += hist[k1--];
+        clo = (float)(lo + k0 / w);
+        chi = (float)(lo + (k1 + 1) / w);
+        if (clo < lo) clo = lo;
+        if (chi > hi) chi = hi;
+        if (clo > chi) clo = chi;
+    }
+    graph_status r = graph_ranges_update(s->observe, st->obs_name, lo, hi, clo, chi, ss, (double)finite);
+    if (r) snprintf(s->err, sizeof s->err, "calibration: out of memory");
+    return r;
+}
+
 graph_status graph_stream_run(graph_stream *s, int bi, const void *const *inputs, const void **outputs)
 {
     if (!s || !inputs || !outputs || bi < 0 || bi >= s->c->n_buckets) {
@@ -330,6 +464,10 @@ graph_status graph_stream_run(graph_stream *s, int bi, const void *const *inputs
         const step *st = &b->steps[k];
         if (st->kind == STEP_PRIM) {
             bound_step *q = &s->bs[bi][k];
+            if (s->observe && st->obs_name) {
+                graph_status os = observe_range(s, b, st);
+                if (os) return os;
+            }
             if (dnnl_primitive_execute(st->prim, s->strm, q->n, q->args) != dnnl_success) {
                 snprintf(s->err, sizeof s->err, "oneDNN execution failed at step %d (%s)", k,
                          st->node ? st->node->name : "reorder");

@@ -34,6 +34,8 @@ typedef struct {
     int n_args;
     step_arg args[STEP_MAX_ARGS];
     const graph_node *node;  /* STEP_REF */
+    const char *obs_name;    /* a conv: its input's ONNX name (calibration) */
+    int obs_value;           /* ... and the value the step reads it from */
     int n_in, n_out;
     int in[16], out[4];
 } step;
@@ -50,12 +52,17 @@ typedef struct {
     graph_shape *in_shapes, *out_shapes;
     int *out_dtypes;
     int n_reorders;
+    int n_int8, n_quantize;  /* int8 convs, and the reorders quantizing their input */
 } bucket;
 
 struct graph_compiled {
     dnnl_engine_t engine;
     int n_threads;
-    int precision;           /* GRAPH_PREC_F32 or GRAPH_PREC_BF16 */
+    int precision;           /* GRAPH_PREC_F32, _BF16 or _INT8 */
+    int float_prec;          /* F32 or BF16: the arithmetic of what is not int8 */
+    const graph_ranges *ranges; /* INT8, during graph_compile only */
+    int int8_convs;          /* GRAPH_INT8_* */
+    float int8_min_sqnr;     /* dB */
     int64_t opset;
     int n_inputs, n_outputs;
     int n_buckets;

@@ -10,7 +10,14 @@
  * softmax, reductions, batch norm, LSTM and reference kernels convert to f32.
  * A value's IR dtype is its storage type (GRAPH_DT_BF16 for bf16), set when
  * its producer is lowered; conversions are reorder steps, one per value and
- * target format at most. */
+ * target format at most.
+ *
+ * In an int8 plan, a convolution whose class the plan quantizes and whose
+ * input has a calibrated range with enough SNR reads that input as u8/s8
+ * (a quantizing reorder step, one per value), s8 weights with per-channel
+ * scales, a bias scaled into the integer sum, and gives the plan's float
+ * type through its output scales; everything else is as in the float plan
+ * (f32 or bf16). */
 #include "graph_exec.h"
 
 #include <float.h>
@@ -22,7 +29,7 @@
 typedef struct {
     struct graph_compiled *c;
     bucket *b;
-    int *conv[4];       /* per value: its copy in [layout + 2 * bf16], or -1 */
+    int *conv[5];       /* per value: its copy in [layout + 2 * bf16], [4]: int8, or -1 */
     int cap;
     dnnl_stream_t strm; /* for packing weights at compile */
     int *last;          /* per value: last node that reads it (through aliases) */
@@ -46,7 +53,7 @@ static graph_status grow(lctx *L)
     rt_value *rv = realloc(b->rv, (size_t)cap * sizeof *rv);
     if (!rv) return GRAPH_ERR_NOMEM;
     b->rv = rv;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         int *p = realloc(L->conv[k], (size_t)cap * sizeof(int));
         if (!p) return GRAPH_ERR_NOMEM;
         L->conv[k] = p;
@@ -54,7 +61,7 @@ static graph_status grow(lctx *L)
     for (int i = L->cap; i < cap; i++) {
         memset(&b->rv[i], 0, sizeof b->rv[i]);
         b->rv[i].root = i;
-        L->conv[0][i] = L->conv[1][i] = L->conv[2][i] = L->conv[3][i] = -1;
+        L->conv[0][i] = L->conv[1][i] = L->conv[2][i] = L->conv[3][i] = L->conv[4][i] = -1;
     }
     L->cap = cap;
     return GRAPH_OK;
@@ -246,7 +253,7 @@ static int in_f32(lctx *L, int v, int layout, graph_status *st)
 }
 
 /* the type convs and matmuls compute in */
-static int mm_dt(const lctx *L) { return L->c->precision == GRAPH_PREC_BF16 ? GRAPH_DT_BF16 : GRAPH_DT_F32; }
+static int mm_dt(const lctx *L) { return L->c->float_prec == GRAPH_PREC_BF16 ? GRAPH_DT_BF16 : GRAPH_DT_F32; }
 
 /* an output y computed in dt (a float output of a float op only) */
 static void set_dt(lctx *L, int y, int dt)
@@ -263,8 +270,19 @@ static graph_status set_out(lctx *L, int v, int layout)
     return GRAPH_OK;
 }
 
+static graph_status pack_attr(lctx *L, const graph_node *n, const void *data, const dnnl_memory_desc_t *smd,
+                              const dnnl_memory_desc_t *dmd, const_dnnl_primitive_attr_t pat, const void **out);
+
 static graph_status pack(lctx *L, const graph_node *n, const void *data, const dnnl_memory_desc_t *smd,
                          const dnnl_memory_desc_t *dmd, const void **out)
+{
+    return pack_attr(L, n, data, smd, dmd, NULL, out);
+}
+
+/* weights reordered once into the layout (and type) a primitive asks for;
+ * pat: the reorder's attributes (int8: per-channel scales) or NULL */
+static graph_status pack_attr(lctx *L, const graph_node *n, const void *data, const dnnl_memory_desc_t *smd,
+                              const dnnl_memory_desc_t *dmd, const_dnnl_primitive_attr_t pat, const void **out)
 {
     graph_status st = GRAPH_OK;
     dnnl_primitive_desc_t pd = NULL;
@@ -282,7 +300,7 @@ static graph_status pack(lctx *L, const graph_node *n, const void *data, const d
         b->cap_packed = cap;
     }
     b->packed[b->n_packed++] = buf;
-    DN(dnnl_reorder_primitive_desc_create(&pd, smd, L->c->engine, dmd, L->c->engine, NULL), "weights reorder");
+    DN(dnnl_reorder_primitive_desc_create(&pd, smd, L->c->engine, dmd, L->c->engine, pat), "weights reorder");
     DN(dnnl_primitive_create(&p, pd), "weights reorder");
     graph_count_primitive();
     DN(dnnl_memory_create(&ms, smd, L->c->engine, (void *)data), "memory");
@@ -342,6 +360,75 @@ static int sum_operand(const graph_node *n)
     return -1;
 }
 
+/* the scale that maps a range (the clipped one) onto u8 (a non-negative
+ * range) or s8 */
+static float int8_scale(const graph_range *r, int *u8)
+{
+    *u8 = r->clo >= 0;
+    float amax = *u8 ? r->chi : fmaxf(fabsf(r->clo), fabsf(r->chi));
+    return amax > 0 ? (*u8 ? 255.f : 127.f) / amax : 1.f;
+}
+
+/* The calibrated range of conv n's input when n runs in int8 (an INT8
+ * plan, a convolution of a class the plan quantizes, constant f32 weights
+ * and bias), else NULL. */
+static const graph_range *int8_range(lctx *L, const graph_node *n, int64_t G, int64_t kh, int64_t kw)
+{
+    const graph_ir *ir = &L->b->ir;
+    if (L->c->precision != GRAPH_PREC_INT8 || !L->c->ranges || !is_op(n, "Conv")) return NULL;
+    int cls = G > 1 ? GRAPH_INT8_GROUPED : kh * kw == 1 ? GRAPH_INT8_POINTWISE : GRAPH_INT8_DENSE;
+    if (!(L->c->int8_convs & cls)) return NULL;
+    const graph_value *w = &ir->values[n->in[1]];
+    if (!w->data || w->dtype != GRAPH_DT_F32) return NULL;
+    if (n->n_in > 2 && n->in[2] >= 0 &&
+        (!ir->values[n->in[2]].data || ir->values[n->in[2]].dtype != GRAPH_DT_F32)) return NULL;
+    const graph_range *r = graph_ranges_find(L->c->ranges, ir->values[n->in[0]].name);
+    if (!r || !(r->clo <= r->chi) || !isfinite(r->clo) || !isfinite(r->chi) || !(r->count > 0)) return NULL;
+    /* the input's signal-to-noise ratio once quantized (uniform rounding
+     * noise of step^2 / 12 against the mean square) */
+    int u8;
+    float step = 1.f / int8_scale(r, &u8);
+    double ms = r->sumsq / r->count;
+    if (!(ms > 0) || 10.0 * log10(12.0 * ms / ((double)step * step)) < L->c->int8_min_sqnr) return NULL;
+    return r;
+}
+
+/* value v quantized for an int8 conv: nhwc u8/s8, v * scale rounded and
+ * saturated by a reorder step; one per value. Returns the value, or -1 with
+ * *status set. */
+static int quant_in(lctx *L, const graph_node *n, int v, const graph_range *r, float *scale, graph_status *status)
+{
+    int u8;
+    *scale = int8_scale(r, &u8);
+    if (L->conv[4][v] >= 0) return L->conv[4][v];
+    int xv = in_layout(L, v, LAYOUT_NHWC, status);
+    if (xv < 0) return -1;
+    graph_shape sh = L->b->ir.values[v].shape;
+    int nv = new_value(L, v, u8 ? GRAPH_DT_U8 : GRAPH_DT_I8, &sh, LAYOUT_NHWC);
+    if (nv < 0) { *status = GRAPH_ERR_NOMEM; return -1; }
+    graph_status st = GRAPH_OK;
+    dnnl_memory_desc_t a, c;
+    md_of(L, &a, xv, 0);
+    md_of(L, &c, nv, 0);
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t at = new_attr();
+    step *sp = add_step(L, STEP_PRIM);
+    if (!sp || !at) { st = GRAPH_ERR_NOMEM; goto done; }
+    DN(dnnl_primitive_attr_set_output_scales(at, 1, 0, scale), "quantize scales");
+    DN(dnnl_reorder_primitive_desc_create(&pd, &a, L->c->engine, &c, L->c->engine, at), "quantize");
+    sp->is_reorder = 1;
+    L->b->n_quantize++;
+    arg(sp, DNNL_ARG_FROM, &a, xv, NULL);
+    arg(sp, DNNL_ARG_TO, &c, nv, NULL);
+    st = finish_prim(L, n, pd, sp);
+done:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (at) dnnl_primitive_attr_destroy(at);
+    if (st) { *status = st; return -1; }
+    L->conv[4][v] = nv;
+    return nv;
+}
+
 static graph_status lower_conv(lctx *L, const graph_node *n)
 {
     graph_status st = GRAPH_OK;
@@ -351,20 +438,24 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_attr_t at = new_attr();
     if (!at) return GRAPH_ERR_NOMEM;
+    float *wsc = NULL, *osc = NULL;
     int cdt = mm_dt(L);
-    int x = in_fmt(L, n->in[0], LAYOUT_NHWC, cdt, &st);
-    if (x < 0) goto done;
-    int y = n->out[0];
-    set_out(L, y, LAYOUT_NHWC);
-    set_dt(L, y, cdt);
-    graph_value *w = &ir->values[n->in[1]];
-    int has_b = n->n_in > 2 && n->in[2] >= 0;
     const int64_t *k, *s, *d, *p;
     graph_attr_ints(n, "_k", &k);
     graph_attr_ints(n, "_s", &s);
     graph_attr_ints(n, "_d", &d);
     graph_attr_ints(n, "_p", &p);
     int64_t G = graph_attr_int(n, "group", 1);
+    const graph_range *qr = int8_range(L, n, G, k[0], k[1]);
+    float sx = 1.f;
+    int x = qr ? quant_in(L, n, n->in[0], qr, &sx, &st) : in_fmt(L, n->in[0], LAYOUT_NHWC, cdt, &st);
+    if (x < 0) goto done;
+    int y = n->out[0];
+    set_out(L, y, LAYOUT_NHWC);
+    set_dt(L, y, cdt);
+    graph_value *w = &ir->values[n->in[1]];
+    int has_b = n->n_in > 2 && n->in[2] >= 0;
+    int bias_v = has_b ? n->in[2] : -1;
     int64_t IC = ir->values[x].shape.dims[1], OC = ir->values[y].shape.dims[1];
     dnnl_memory_desc_t src, dst, wany, wplain, bmd;
     md_of(L, &src, x, 0);
@@ -387,7 +478,38 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
         ws[3] = kw; ws[4] = 1;
     }
     DN(dnnl_memory_desc_init_by_strides(&wplain, wr, wd, dnnl_f32, ws), "weights md");
-    DN(dnnl_memory_desc_init_by_tag(&wany, wr, wd, dnnl_dt(cdt), dnnl_format_tag_any), "weights md");
+    DN(dnnl_memory_desc_init_by_tag(&wany, wr, wd, qr ? dnnl_s8 : dnnl_dt(cdt), dnnl_format_tag_any), "weights md");
+    if (qr) {
+        /* s8 weights, one scale per output channel (its largest magnitude
+         * to 127); the conv's output scale undoes both scales, and the bias
+         * (added to the integer sum) is scaled like the sum */
+        int64_t per = OC ? graph_shape_numel(&w->shape) / OC : 0;
+        wsc = malloc((size_t)OC * sizeof *wsc);
+        osc = malloc((size_t)OC * sizeof *osc);
+        float *bq = has_b ? malloc((size_t)OC * sizeof *bq) : NULL;
+        if (!wsc || !osc || (has_b && !bq)) { free(bq); st = GRAPH_ERR_NOMEM; goto done; }
+        const float *wf = w->data;
+        const float *bf = has_b ? ir->values[n->in[2]].data : NULL;
+        float gmax = 0;
+        for (int64_t i = 0; i < OC * per; i++) gmax = fmaxf(gmax, fabsf(wf[i]));
+        for (int64_t o = 0; o < OC; o++) {
+            float m = 0;
+            for (int64_t i = 0; i < per; i++) m = fmaxf(m, fabsf(wf[o * per + i]));
+            /* a channel of (near) zeros, e.g. pruned to denormals: its
+             * weights quantize to 0 at scale 1 (127 / m would overflow) */
+            wsc[o] = m > 1e-6f * gmax && m > 1e-30f ? 127.f / m : 1.f;
+            osc[o] = 1.f / (sx * wsc[o]);
+            if (bq) bq[o] = bf[o] * sx * wsc[o];
+        }
+        if (has_b) {
+            graph_shape bs = ir->values[n->in[2]].shape;
+            bias_v = new_const(L, "_int8_bias", &bs, bq);
+            if (bias_v < 0) { st = GRAPH_ERR_NOMEM; goto done; }
+            w = &ir->values[n->in[1]]; /* the value table may have moved */
+        }
+        DN(dnnl_primitive_attr_set_output_scales(at, OC, 1 << 1, osc), "int8 output scales");
+        L->b->n_int8++;
+    }
     dnnl_dims_t bd = { OC };
     DN(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_a), "bias md");
     dnnl_dims_t strides = { s[0], s[1] }, dil = { d[0] - 1, d[1] - 1 },
@@ -412,7 +534,20 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
     }
     const dnnl_memory_desc_t *wq = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     const void *wp;
-    if ((st = pack(L, n, w->data, &wplain, wq, &wp))) goto done;
+    if (qr) {
+        dnnl_primitive_attr_t wat = new_attr();
+        if (!wat) { st = GRAPH_ERR_NOMEM; goto done; }
+        dnnl_primitive_attr_set_scratchpad_mode(wat, dnnl_scratchpad_mode_library);
+        if (dnnl_primitive_attr_set_output_scales(wat, OC, G == 1 ? 1 : 3, wsc) != dnnl_success) {
+            dnnl_primitive_attr_destroy(wat);
+            graph_errf(L->err, L->errlen, "%s '%s': int8 weight scales refused", n->op, n->name);
+            st = GRAPH_ERR_DNNL;
+            goto done;
+        }
+        st = pack_attr(L, n, w->data, &wplain, wq, wat, &wp);
+        dnnl_primitive_attr_destroy(wat);
+        if (st) goto done;
+    } else if ((st = pack(L, n, w->data, &wplain, wq, &wp))) goto done;
     /* the sum post-op accumulates into dst: put the addend there first
      * unless dst already shares its storage (planned in-place) */
     int so = sum_operand(n);
@@ -435,15 +570,21 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
     step *sp = add_step(L, STEP_PRIM);
     if (!sp) { st = GRAPH_ERR_NOMEM; goto done; }
     sp->node = n;
+    if (!tr) {
+        sp->obs_name = ir->values[n->in[0]].name;
+        sp->obs_value = x;
+    }
     arg(sp, DNNL_ARG_SRC, &src, x, NULL);
     arg(sp, DNNL_ARG_WEIGHTS, wq, -1, wp);
-    if (has_b) arg(sp, DNNL_ARG_BIAS, &bmd, n->in[2], NULL);
+    if (has_b) arg(sp, DNNL_ARG_BIAS, &bmd, bias_v, NULL);
     arg(sp, DNNL_ARG_DST, &dst, y, NULL);
     post_args(L, n, sp, 0);
     st = finish_prim(L, n, pd, sp);
 done:
     if (pd) dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(at);
+    free(wsc);
+    free(osc);
     return st;
 }
 
@@ -1077,11 +1218,11 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
     lctx L = { .c = c, .b = b, .err = err, .errlen = errlen };
     graph_status st = grow(&L);
     if (st) {
-        for (int k = 0; k < 4; k++) free(L.conv[k]);
+        for (int k = 0; k < 5; k++) free(L.conv[k]);
         return st;
     }
     if (dnnl_stream_create(&L.strm, c->engine, dnnl_stream_default_flags) != dnnl_success) {
-        for (int k = 0; k < 4; k++) free(L.conv[k]);
+        for (int k = 0; k < 5; k++) free(L.conv[k]);
         return GRAPH_ERR_DNNL;
     }
     graph_ir *ir = &b->ir;
@@ -1153,6 +1294,6 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
     }
     dnnl_stream_destroy(L.strm);
     free(L.last);
-    for (int k = 0; k < 4; k++) free(L.conv[k]);
+    for (int k = 0; k < 5; k++) free(L.conv[k]);
     return st;
 }

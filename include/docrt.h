@@ -127,11 +127,15 @@ typedef struct { float x[4], y[4]; } docrt_quad;
 /* Arithmetic of the convolutions and matmuls: BF16 runs them in bfloat16
  * with f32 accumulation (AVX512_BF16 or AMX), keeping layer norm, softmax
  * and LSTM in f32; AUTO picks BF16 where the CPU has AVX512_BF16 or AMX,
- * for each model whose description does not ask for f32. */
+ * for each model whose description does not ask for f32. INT8 runs the
+ * detector's and recognizer's calibrated convolutions in int8 (static
+ * quantization from <model>.int8.json, written by docrt_calibration_save;
+ * per-channel weight scales) and the rest as AUTO would. */
 typedef enum {
     DOCRT_PRECISION_AUTO = 0,
     DOCRT_PRECISION_F32,
-    DOCRT_PRECISION_BF16
+    DOCRT_PRECISION_BF16,
+    DOCRT_PRECISION_INT8
 } docrt_precision;
 
 typedef struct {
@@ -200,6 +204,9 @@ typedef struct {
     int n_threads;                /* per stream; 0 = 1 */
     int cache_capacity;           /* oneDNN primitive cache; <0 = default */
     docrt_precision precision;    /* default AUTO */
+    /* INT8: calibration files; default <model without .onnx>.int8.json */
+    const char *det_int8;
+    const char *rec_int8;
 } docrt_model_params;
 
 docrt_model_params docrt_model_default_params(void);
@@ -209,11 +216,11 @@ typedef struct docrt_model docrt_model;
 docrt_status docrt_model_load(const docrt_model_params *p, docrt_model **out,
                               char *err, size_t errlen);
 void docrt_model_free(docrt_model *m);
-/* The precision the detector and recognizer were compiled in (F32 or BF16;
- * under AUTO a model description may keep its model in f32). */
+/* The precision the detector and recognizer were compiled in (F32, BF16 or
+ * INT8; under AUTO a model description may keep its model in f32). */
 docrt_status docrt_model_precision(const docrt_model *m, docrt_precision *det,
                                    docrt_precision *rec);
-const char *docrt_precision_name(docrt_precision p); /* "auto", "f32", "bf16" */
+const char *docrt_precision_name(docrt_precision p); /* "auto", "f32", "bf16", "int8" */
 
 /* ---- stream and OCR ---- */
 
@@ -236,6 +243,17 @@ typedef struct {
 } docrt_ocr_params;
 
 docrt_ocr_params docrt_ocr_default_params(void);
+
+/* Calibration for INT8: from docrt_calibration_begin on, each page this
+ * stream reads records the range of every convolution's input in the
+ * detector and recognizer (best with a model loaded in F32, over pages like
+ * those it will read); docrt_calibration_save writes them as the int8
+ * files (NULL: the default paths beside the models) and stops recording.
+ * *pages says how many pages were recorded (may be NULL). */
+docrt_status docrt_calibration_begin(docrt_stream *s);
+docrt_status docrt_calibration_save(docrt_stream *s, const char *det_path,
+                                    const char *rec_path, int *pages,
+                                    char *err, size_t errlen);
 
 /* OCR one page. *out is owned by the stream, valid until its next call. */
 docrt_status docrt_ocr_image(docrt_stream *s, const docrt_image *img,

@@ -10,6 +10,10 @@ and every thread count, it starts one timing harness per system on the same
 model file and the same input tensor:
 
   docrt-f32, docrt-bf16  build/docrt run-model --timing-loop --precision P
+  docrt-int8             the same with --precision int8 and the model
+                         description's int8 settings, calibrated first by
+                         `docrt calibrate` on the rendered page (detector and
+                         recognizer only; not in the default --systems)
   ort                    node tests/ort/run_ort.js --timing-loop (1.30.0, f32)
   torch                  perf/torch/onnx_torch.py serve (PyTorch 1.13.1 eager)
 
@@ -96,6 +100,29 @@ class Harness:
             self.p.kill()
 
 
+def int8_args(model, tmp):
+    """run-model options for docrt-int8: the calibration docrt calibrate
+    wrote for this model (from the benchmark's rendered page, read through
+    the whole pipeline) and the int8 settings of its description."""
+    name = os.path.basename(model)[:-len(".onnx")]
+    with open(os.path.join(W, name + ".json")) as f:
+        q = json.load(f).get("int8", {})
+    a = ["--precision", "int8", "--ranges", os.path.join(tmp, name + ".int8.json")]
+    if "convs" in q:
+        a += ["--int8-convs", ",".join(q["convs"])]
+    if "min_sqnr_db" in q:
+        a += ["--int8-min-sqnr", str(q["min_sqnr_db"])]
+    return a
+
+
+def calibrate(tmp):
+    docrt = os.environ.get("DOCRT_EXE", os.path.join(ROOT, "build", "docrt"))
+    subprocess.run([docrt, "calibrate", "-q", os.path.join(tmp, "page.png"),
+                    "--det-out", os.path.join(tmp, "ch_PP-OCRv4_det_infer.int8.json"),
+                    "--rec-out", os.path.join(tmp, "ch_PP-OCRv4_rec_infer.int8.json")],
+                   check=True)
+
+
 def harnesses(model, npy, threads, systems, tmp):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     docrt = os.environ.get("DOCRT_EXE", os.path.join(ROOT, "build", "docrt"))
@@ -106,13 +133,19 @@ def harnesses(model, npy, threads, systems, tmp):
         "docrt-bf16": [docrt, "run-model", model, "-i", f"x={npy}", "-o",
                        os.path.join(tmp, "d"), "--threads", str(threads),
                        "--precision", "bf16", "--timing-loop"],
+        "docrt-int8": [docrt, "run-model", model, "-i", f"x={npy}", "-o",
+                       os.path.join(tmp, "d"), "--threads", str(threads),
+                       "--timing-loop"] + (int8_args(model, tmp)
+                                           if "cls" not in model else []),
         "ort": ["node", os.path.join(ROOT, "tests", "ort", "run_ort.js"), model,
                 os.path.join(tmp, "o"), f"x={npy}", "--threads", str(threads),
                 "--timing-loop"],
         "torch": [PY, os.path.join(ROOT, "perf", "torch", "onnx_torch.py"),
                   "serve", model, npy, "--threads", str(threads)],
     }
-    return [Harness(s, argv[s], env) for s in systems]
+    # docrt runs the classifier in float only: no int8 row for it
+    return [Harness(s, argv[s], env) for s in systems
+            if not (s == "docrt-int8" and "cls" in model)]
 
 
 def verify(tmp):
@@ -171,6 +204,8 @@ def main():
         subprocess.run([PY, os.path.join(ROOT, "tests", "ort", "make_inputs.py"),
                         tmp], check=True, capture_output=True)
         verify(tmp)
+        if "docrt-int8" in systems:
+            calibrate(tmp)
         rng = np.random.default_rng(1)
         for threads in (int(t) for t in args.threads.split(",")):
             for model, shape_s, shape in configs:
@@ -191,13 +226,13 @@ def main():
                         h.close()
                 row = {"model": model, "shape": shape_s, "threads": threads,
                        "runs": args.runs}
-                for s in systems:
+                for s in times:
                     row[s] = {"median_ms": round(float(np.median(times[s])), 3),
                               "p10_ms": round(pct(times[s], 10), 3),
                               "p90_ms": round(pct(times[s], 90), 3)}
                 results.append(row)
                 print(f"{model} {shape_s} t={threads}: " + "  ".join(
-                    f"{s} {row[s]['median_ms']:.1f}" for s in systems) +
+                    f"{s} {row[s]['median_ms']:.1f}" for s in times) +
                     f"  ({time.time() - t0:.0f} s)", flush=True)
     meta = {"cpu": cpu_name(), "cores": os.cpu_count(),
             "command": "/usr/bin/python3 perf/bench_models.py " + " ".join(sys.argv[1:]),
@@ -207,20 +242,24 @@ def main():
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out + ".json", "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=1)
+    i8 = "docrt-int8" in systems
     hdr = "| model | input | threads | " + " | ".join(
-        f"{s} (ms)" for s in systems) + " | docrt-bf16 / ort | torch / docrt-bf16 |"
+        f"{s} (ms)" for s in systems) + " | docrt-bf16 / ort |" + \
+        (" docrt-int8 / ort |" if i8 else "") + " torch / docrt-bf16 |"
     lines = [f"Machine: {meta['cpu']}, {meta['cores']} cores. Command: "
              f"`{meta['command']}`. Median of {args.runs} interleaved runs "
              "after one warm-up (p10-p90 in the JSON).", "", hdr,
-             "|" + "---|" * (5 + len(systems))]
+             "|" + "---|" * (5 + i8 + len(systems))]
+
+    def ratio(r, a, b, fmt="{:.2f}"):
+        return fmt.format(r[a]["median_ms"] / r[b]["median_ms"]) \
+            if a in r and b in r else "-"
     for r in results:
-        cells = [f"{r[s]['median_ms']:.1f}" for s in systems]
-        ratio = (f"{r['docrt-bf16']['median_ms'] / r['ort']['median_ms']:.2f}"
-                 if "docrt-bf16" in r and "ort" in r else "-")
-        tr = (f"{r['torch']['median_ms'] / r['docrt-bf16']['median_ms']:.1f}x"
-              if "docrt-bf16" in r and "torch" in r else "-")
+        cells = [f"{r[s]['median_ms']:.1f}" if s in r else "-" for s in systems]
         lines.append(f"| {r['model']} | {r['shape']} | {r['threads']} | " +
-                     " | ".join(cells) + f" | {ratio} | {tr} |")
+                     " | ".join(cells) + f" | {ratio(r, 'docrt-bf16', 'ort')} |" +
+                     (f" {ratio(r, 'docrt-int8', 'ort')} |" if i8 else "") +
+                     f" {ratio(r, 'torch', 'docrt-bf16', '{:.1f}x')} |")
     with open(args.out + ".md", "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -26,6 +26,8 @@ char *cli_sanitize_name(const char *name, char *dst, size_t n);
 /* Shared helpers (cli_util.c). */
 /* "docrt: FILE: reason", without doubling FILE when reason starts with it. */
 void cli_report(const char *file, const char *reason);
+/* "pointwise,dense,grouped" (any subset) as GRAPH_INT8_* bits; -1 if bad */
+int cli_parse_int8_convs(const char *list);
 /* "docrt: FILE: " then the formatted reason. */
 void cli_reportf(const char *file, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -43,6 +45,9 @@ int cli_ocr(int argc, char **argv);
 void cli_ocr_usage(FILE *f);
 
 int cli_serve(int argc, char **argv);
+/* `docrt calibrate` (cli_calibrate.c) */
+int cli_calibrate(int argc, char **argv);
+void cli_calibrate_usage(FILE *f);
 void cli_serve_usage(FILE *f);
 
 #endif

@@ -34,7 +34,12 @@ const char cli_model_opts_help[] =
 "      --cache-capacity N  oneDNN primitive cache capacity\n"
 "      --precision P       auto (default: bf16 where the CPU has AVX512_BF16\n"
 "                          or AMX, else f32, for each model whose description\n"
-"                          does not keep it f32), f32 or bf16\n";
+"                          does not keep it f32), f32, bf16, or int8\n"
+"                          (the detector's and recognizer's calibrated\n"
+"                          convolutions in int8, the rest as auto; needs\n"
+"                          <model>.int8.json from docrt calibrate)\n"
+"      --det-int8 FILE     detector int8 calibration (default: beside it)\n"
+"      --rec-int8 FILE     recognizer int8 calibration (default: beside it)\n";
 
 /* With no --model-dir and no $DOCRT_MODEL_DIR, ./weights is used when it
  * holds the detector; otherwise the weights/ folder of the source tree the
@@ -130,7 +135,8 @@ enum {
     OPT_MODEL_DIR, OPT_THREADS, OPT_DET_BUCKETS, OPT_DET_MAX_SIDE,
     OPT_REC_WIDTHS, OPT_REC_BATCH, OPT_DET_THRESH, OPT_BOX_THRESH,
     OPT_UNCLIP, OPT_MAX_PIXELS, OPT_PRECISION, OPT_CACHE, OPT_DET_MODEL,
-    OPT_REC_MODEL, OPT_CLS_MODEL, OPT_MAX_PAGES, OPT_MAX_DECODE_MS, N_OPTS
+    OPT_REC_MODEL, OPT_CLS_MODEL, OPT_MAX_PAGES, OPT_MAX_DECODE_MS,
+    OPT_DET_INT8, OPT_REC_INT8, N_OPTS
 };
 
 static const struct {
@@ -153,6 +159,8 @@ static const struct {
     [OPT_CLS_MODEL] = {"--cls-model", NULL},
     [OPT_MAX_PAGES] = {"--max-pages", NULL},
     [OPT_MAX_DECODE_MS] = {"--max-decode-ms", NULL},
+    [OPT_DET_INT8] = {"--det-int8", NULL},
+    [OPT_REC_INT8] = {"--rec-int8", NULL},
 };
 
 int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
@@ -191,6 +199,12 @@ int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
         break;
     case OPT_CLS_MODEL:
         mp->cls_model = val;
+        break;
+    case OPT_DET_INT8:
+        mp->det_int8 = val;
+        break;
+    case OPT_REC_INT8:
+        mp->rec_int8 = val;
         break;
     case OPT_THREADS:
         if (!cli_parse_int(val, 1, 1024, &lv)) return bad(cmd, "bad thread count '%s'", val);
@@ -236,7 +250,8 @@ int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
         if (!strcmp(val, "auto")) mp->precision = DOCRT_PRECISION_AUTO;
         else if (!strcmp(val, "f32")) mp->precision = DOCRT_PRECISION_F32;
         else if (!strcmp(val, "bf16")) mp->precision = DOCRT_PRECISION_BF16;
-        else return bad(cmd, "--precision wants auto, f32 or bf16, got '%s'", val);
+        else if (!strcmp(val, "int8")) mp->precision = DOCRT_PRECISION_INT8;
+        else return bad(cmd, "--precision wants auto, f32, bf16 or int8, got '%s'", val);
         break;
     default: /* OPT_CACHE */
         if (!cli_parse_int(val, 0, 1000000, &lv)) return bad(cmd, "bad capacity '%s'", val);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "graph.h"
+#include "int8_ranges.h"
 #include "npy.h"
 
 #define ERRLEN 1024
@@ -25,8 +26,10 @@ void cli_run_model_usage(FILE *f)
     fputs("usage: docrt run-model MODEL.onnx --input NAME=FILE.npy ... -o DIR\n"
           "                       [--threads N] [--repeat N] "
           "[--cache-capacity N]\n"
-          "                       [--precision auto|f32|bf16] [--timing-loop] "
-          "[-v]\n"
+          "                       [--precision auto|f32|bf16|int8] "
+          "[--ranges FILE]\n"
+          "                       [--int8-convs LIST] [--calibrate FILE] "
+          "[--timing-loop] [-v]\n"
           "\n"
           "Runs an ONNX model once on the given inputs and writes every output\n"
           "to DIR/<output name>.npy ('/' and other unsafe characters in names\n"
@@ -48,6 +51,19 @@ void cli_run_model_usage(FILE *f)
           "      --precision P       f32, bf16 (convs and matmuls in bf16,\n"
           "                          AMX where present) or auto (bf16 where\n"
           "                          the CPU has AVX512_BF16/AMX; default f32)\n"
+          "                          or int8 (calibrated convolutions in int8,\n"
+          "                          the rest as auto)\n"
+          "      --ranges FILE       int8 calibration (default: MODEL's\n"
+          "                          <name>.int8.json)\n"
+          "      --int8-convs LIST   which convolutions int8 quantizes: comma\n"
+          "                          list of pointwise, dense, grouped\n"
+          "                          (default pointwise,dense)\n"
+          "      --int8-min-sqnr DB  keep a convolution float when its\n"
+          "                          quantized input's signal-to-noise ratio\n"
+          "                          would be under DB (default 30)\n"
+          "      --calibrate FILE    record the range of every convolution's\n"
+          "                          input over the runs and write FILE, an\n"
+          "                          int8 calibration\n"
           "  -v, --verbose           timings and primitive counts on stderr\n"
           "  -h, --help              this help\n"
           "\n"
@@ -139,6 +155,10 @@ int cli_run_model(int argc, char **argv)
     long threads = 1, repeat = 0, cache_capacity = -1;
     int timing_loop = 0;
     int precision = GRAPH_PREC_F32;
+    const char *ranges_path = NULL, *calib_path = NULL;
+    int int8_convs = 0;
+    double int8_min_sqnr = 0;
+    graph_ranges ranges = { 0 }, observed = { 0 };
     int verbose = 0;
     int rc = CLI_ERR;
 
@@ -244,8 +264,34 @@ int cli_run_model(int argc, char **argv)
             if (!strcmp(val, "f32")) precision = GRAPH_PREC_F32;
             else if (!strcmp(val, "bf16")) precision = GRAPH_PREC_BF16;
             else if (!strcmp(val, "auto")) precision = GRAPH_PREC_AUTO;
+            else if (!strcmp(val, "int8")) precision = GRAPH_PREC_INT8;
             else {
-                rc = usage_error("--precision wants auto, f32 or bf16, got '%s'", val);
+                rc = usage_error("--precision wants auto, f32, bf16 or int8, got '%s'", val);
+                goto out;
+            }
+        } else if ((r = cli_take_value(argc, argv, &i, "--ranges", NULL, &val)) != 0) {
+            if (r < 0) {
+                rc = usage_error("%s needs a value", a);
+                goto out;
+            }
+            ranges_path = val;
+        } else if ((r = cli_take_value(argc, argv, &i, "--int8-min-sqnr", NULL, &val)) != 0) {
+            char *e = NULL;
+            int8_min_sqnr = r > 0 ? strtod(val, &e) : 0;
+            if (r < 0 || !e || *e || !(int8_min_sqnr > 0 && int8_min_sqnr < 100)) {
+                rc = usage_error("--int8-min-sqnr wants dB in (0, 100), got '%s'", val ? val : "");
+                goto out;
+            }
+        } else if ((r = cli_take_value(argc, argv, &i, "--calibrate", NULL, &val)) != 0) {
+            if (r < 0) {
+                rc = usage_error("%s needs a value", a);
+                goto out;
+            }
+            calib_path = val;
+        } else if ((r = cli_take_value(argc, argv, &i, "--int8-convs", NULL, &val)) != 0) {
+            if (r < 0 || (int8_convs = cli_parse_int8_convs(val)) <= 0) {
+                rc = usage_error("--int8-convs wants a comma list of pointwise, "
+                                 "dense, grouped, got '%s'", val ? val : "");
                 goto out;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -362,6 +408,23 @@ int cli_run_model(int argc, char **argv)
     graph_compile_params cp = graph_compile_default_params();
     cp.n_threads = (int)threads;
     cp.precision = precision;
+    cp.int8_convs = int8_convs;
+    cp.int8_min_sqnr = (float)int8_min_sqnr;
+    if (precision == GRAPH_PREC_INT8) {
+        char rp[4096];
+        if (!ranges_path) {
+            if (int8_ranges_path(model_path, rp, sizeof rp)) {
+                cli_report(model_path, "path too long");
+                goto out;
+            }
+            ranges_path = rp;
+        }
+        if (int8_ranges_load(ranges_path, &ranges, err, sizeof err) != DOCRT_OK) {
+            fprintf(stderr, "docrt: %s\n", err);
+            goto out;
+        }
+        cp.ranges = &ranges;
+    }
     if (cache_capacity >= 0)
         cp.cache_capacity = (int)cache_capacity;
     uint64_t prims0 = graph_primitives_created();
@@ -380,14 +443,18 @@ int cli_run_model(int argc, char **argv)
                 graph_status_str(st));
         goto out;
     }
+    if (calib_path) graph_stream_observe(stream, &observed);
     if (verbose) {
         fprintf(stderr,
                 "docrt: load %.1f ms, compile %.1f ms, primitives created %"
-                PRIu64 ", steps %d, reorders %d, cache capacity in force %d, "
+                PRIu64 ", steps %d, reorders %d, int8 convs %d (quantizing "
+                "reorders %d), cache capacity in force %d, "
                 "arena %zu bytes, threads %ld, precision %s\n",
                 t_load, t_compile, prims1 - prims0,
                 graph_compiled_n_steps(comp, 0),
                 graph_compiled_n_reorders(comp, 0),
+                graph_compiled_n_int8(comp, 0),
+                graph_compiled_n_quantize(comp, 0),
                 graph_cache_capacity_in_force(),
                 graph_stream_arena_bytes(stream), threads,
                 graph_precision_name(graph_precision_resolve(precision)));
@@ -492,9 +559,22 @@ int cli_run_model(int argc, char **argv)
             fflush(stdout);
         }
     }
+    if (calib_path) {
+        graph_stream_observe(stream, NULL);
+        if (int8_ranges_save(calib_path, &observed, model_path, 1, err,
+                             sizeof err) != DOCRT_OK) {
+            fprintf(stderr, "docrt: %s\n", err);
+            goto out;
+        }
+        if (verbose)
+            fprintf(stderr, "docrt: wrote %s (%d convolution inputs)\n",
+                    calib_path, observed.n);
+    }
     rc = CLI_OK;
 
 out:
+    graph_ranges_free(&ranges);
+    graph_ranges_free(&observed);
     if (stream)
         graph_stream_free(stream);
     if (comp)

@@ -1,5 +1,6 @@
 /* cli_util.c - small helpers shared by the docrt subcommands. */
 #include "cli.h"
+#include "graph.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -98,4 +99,20 @@ void cli_reportf(const char *file, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+int cli_parse_int8_convs(const char *list)
+{
+    int bits = 0;
+    const char *p = list;
+    while (p && *p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 9 && !strncmp(p, "pointwise", n)) bits |= GRAPH_INT8_POINTWISE;
+        else if (n == 5 && !strncmp(p, "dense", n)) bits |= GRAPH_INT8_DENSE;
+        else if (n == 7 && !strncmp(p, "grouped", n)) bits |= GRAPH_INT8_GROUPED;
+        else return -1;
+        p = e ? e + 1 : NULL;
+    }
+    return bits ? bits : -1;
 }

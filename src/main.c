@@ -17,6 +17,8 @@ static const struct {
      "OCR of image files (TIFF, PNG, JPEG) into txt, JSON, hOCR, ALTO"},
     {"serve", cli_serve,
      "HTTP OCR service: POST an image, get JSON/txt/hOCR/ALTO back"},
+    {"calibrate", cli_calibrate,
+     "record activation ranges on sample pages for --precision int8"},
     {"run-model", cli_run_model,
      "run one ONNX model on .npy inputs, write .npy outputs"},
 };

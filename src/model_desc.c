@@ -2,6 +2,7 @@
  * Unknown keys are ignored so descriptions can grow; a missing required key
  * or a wrong type is an error naming the file and the key. */
 #include "model_desc.h"
+#include "graph.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -113,6 +114,29 @@ docrt_status model_desc_load(const char *onnx_path, int task, model_desc *d,
         bad = "auto_precision (\"f32\" or \"bf16\")"; goto bad;
     }
     d->auto_f32 = ap && !strcmp(json_string_value(ap), "f32");
+    json_t *q8 = json_object_get(root, "int8");
+    d->int8_convs = 0;
+    d->int8_min_sqnr = 0;
+    if (q8) {
+        json_t *cv = json_object_get(q8, "convs"), *sq = json_object_get(q8, "min_sqnr_db");
+        if (!json_is_object(q8) || (cv && !json_is_array(cv)) ||
+            (sq && (!json_is_number(sq) || json_number_value(sq) <= 0 ||
+                    json_number_value(sq) >= 100))) {
+            bad = "int8 ({\"convs\": [...], \"min_sqnr_db\": 0..100})"; goto bad;
+        }
+        size_t k;
+        json_t *e;
+        json_array_foreach(cv, k, e) {
+            const char *c = json_string_value(e);
+            int bit = !c ? 0 : !strcmp(c, "pointwise") ? GRAPH_INT8_POINTWISE
+                    : !strcmp(c, "dense") ? GRAPH_INT8_DENSE
+                    : !strcmp(c, "grouped") ? GRAPH_INT8_GROUPED : 0;
+            if (!bit) { bad = "int8.convs (pointwise, dense, grouped)"; goto bad; }
+            d->int8_convs |= bit;
+        }
+        if (cv && !d->int8_convs) { bad = "int8.convs (empty)"; goto bad; }
+        if (sq) d->int8_min_sqnr = (float)json_number_value(sq);
+    }
 
     if (task == MD_DETECTION) {
         json_t *b = json_object_get(root, "buckets");

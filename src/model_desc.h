@@ -52,6 +52,11 @@ typedef struct {
     float angle_thresh;   /* angle classifier: flip when p(180) > this */
     int auto_f32;         /* "auto_precision": "f32": under precision AUTO
                            * this model stays f32 (bf16 measured worse) */
+    int int8_convs;       /* "int8": {"convs": ["pointwise", "dense",
+                           * "grouped"]}: which convolutions --precision
+                           * int8 quantizes (GRAPH_INT8_* bits; 0 = graph's
+                           * default) */
+    float int8_min_sqnr;  /* "int8": {"min_sqnr_db": X}: 0 = graph's default */
 } model_desc;
 
 /* The normalised value of the padding per channel: pad_pixel through the

@@ -20,7 +20,8 @@ struct docrt_model {
     model_desc det_d, rec_d, cls_d;
     graph_model *det_g, *rec_g, *cls_g;
     graph_compiled *det_c, *rec_c, *cls_c;
-    docrt_precision det_prec, rec_prec; /* resolved: F32 or BF16 */
+    docrt_precision det_prec, rec_prec; /* resolved: F32, BF16 or INT8 */
+    graph_ranges det_ranges, rec_ranges; /* INT8 calibration (compile only) */
     ctc_vocab vocab;
     int n_det, det_hw[8][2];
     int n_rec, rec_w[8], rec_T[8], rec_batch;
@@ -47,6 +48,8 @@ typedef struct {
 struct docrt_stream {
     const docrt_model *m;
     graph_stream *det_s, *rec_s, *cls_s;
+    graph_ranges *calib;       /* [2]: detector, recognizer; NULL unless calibrating */
+    int calib_pages;
     float *det_in, *det_tmp;
     size_t det_tmp_floats;
     float *rec_in, *cls_in;

@@ -1,5 +1,6 @@
 /* ocr_model.c - docrt_model (load once, compile every bucket) and
  * docrt_stream (one per thread: buffers sized for the largest bucket). */
+#include "int8_ranges.h"
 #include "ocr_internal.h"
 #include "raster.h"
 
@@ -40,7 +41,8 @@ const char *docrt_precision_name(docrt_precision p)
 {
     return p == DOCRT_PRECISION_AUTO ? graph_precision_name(GRAPH_PREC_AUTO)
          : p == DOCRT_PRECISION_F32 ? graph_precision_name(GRAPH_PREC_F32)
-         : p == DOCRT_PRECISION_BF16 ? graph_precision_name(GRAPH_PREC_BF16) : "unknown";
+         : p == DOCRT_PRECISION_BF16 ? graph_precision_name(GRAPH_PREC_BF16)
+         : p == DOCRT_PRECISION_INT8 ? graph_precision_name(GRAPH_PREC_INT8) : "unknown";
 }
 
 docrt_status docrt_model_precision(const docrt_model *m, docrt_precision *det,
@@ -52,14 +54,34 @@ docrt_status docrt_model_precision(const docrt_model *m, docrt_precision *det,
     return DOCRT_OK;
 }
 
-/* GRAPH_PREC_F32 or _BF16 for one model: an explicit choice applies to
- * every model; AUTO is bf16 where the CPU has it unless the model's
- * description keeps it f32. */
+/* GRAPH_PREC_F32, _BF16 or _INT8 for one model: an explicit choice applies
+ * to every model (the caller keeps the classifier out of INT8); AUTO is bf16
+ * where the CPU has it unless the model's description keeps it f32. */
 static int model_precision(docrt_precision want, const model_desc *d)
 {
-    int g = want == DOCRT_PRECISION_BF16 ? GRAPH_PREC_BF16
+    int g = want == DOCRT_PRECISION_INT8 ? GRAPH_PREC_INT8
+          : want == DOCRT_PRECISION_BF16 ? GRAPH_PREC_BF16
           : want == DOCRT_PRECISION_F32 || d->auto_f32 ? GRAPH_PREC_F32 : GRAPH_PREC_AUTO;
     return graph_precision_resolve(g);
+}
+
+static docrt_precision prec_of(int graph_prec)
+{
+    return graph_prec == GRAPH_PREC_INT8 ? DOCRT_PRECISION_INT8
+         : graph_prec == GRAPH_PREC_BF16 ? DOCRT_PRECISION_BF16 : DOCRT_PRECISION_F32;
+}
+
+/* a model's int8 calibration: the given file, else the one beside it */
+static docrt_status load_ranges(const char *given, const char *model_path,
+                                graph_ranges *out, char *err, size_t errlen)
+{
+    char path[1100];
+    if (given && *given) snprintf(path, sizeof path, "%s", given);
+    else if (int8_ranges_path(model_path, path, sizeof path)) {
+        snprintf(err, errlen, "%s: path too long", model_path);
+        return DOCRT_ERR_ARG;
+    }
+    return int8_ranges_load(path, out, err, errlen);
 }
 
 static void join(char *dst, size_t n, const char *dir, const char *given,
@@ -138,6 +160,8 @@ void docrt_model_free(docrt_model *m)
     graph_model_free(m->rec_g);
     graph_model_free(m->cls_g);
     ctc_vocab_free(&m->vocab);
+    graph_ranges_free(&m->det_ranges);
+    graph_ranges_free(&m->rec_ranges);
     free(m);
 }
 
@@ -215,7 +239,7 @@ docrt_status docrt_model_load(const docrt_model_params *pp, docrt_model **out,
     graph_compile_params cp = graph_compile_default_params();
     cp.n_threads = p->n_threads > 0 ? p->n_threads : 1;
     if (p->cache_capacity >= 0) cp.cache_capacity = p->cache_capacity;
-    if (p->precision < DOCRT_PRECISION_AUTO || p->precision > DOCRT_PRECISION_BF16) {
+    if (p->precision < DOCRT_PRECISION_AUTO || p->precision > DOCRT_PRECISION_INT8) {
         st = DOCRT_ERR_ARG;
         snprintf(err, errlen, "unknown precision %d", (int)p->precision);
         goto fail;
@@ -223,9 +247,24 @@ docrt_status docrt_model_load(const docrt_model_params *pp, docrt_model **out,
     graph_compile_params cpd = cp, cpr = cp, cpc = cp;
     cpd.precision = model_precision(p->precision, &m->det_d);
     cpr.precision = model_precision(p->precision, &m->rec_d);
-    cpc.precision = model_precision(p->precision, &m->cls_d);
-    m->det_prec = cpd.precision == GRAPH_PREC_BF16 ? DOCRT_PRECISION_BF16 : DOCRT_PRECISION_F32;
-    m->rec_prec = cpr.precision == GRAPH_PREC_BF16 ? DOCRT_PRECISION_BF16 : DOCRT_PRECISION_F32;
+    cpc.precision = model_precision(p->precision == DOCRT_PRECISION_INT8
+                                    ? DOCRT_PRECISION_AUTO : p->precision, &m->cls_d);
+    if (p->precision == DOCRT_PRECISION_INT8) {
+        if ((st = load_ranges(p->det_int8, m->det_path, &m->det_ranges, err, errlen)) ||
+            (st = load_ranges(p->rec_int8, m->rec_path, &m->rec_ranges, err, errlen)))
+            goto fail;
+        cpd.ranges = &m->det_ranges;
+        cpr.ranges = &m->rec_ranges;
+        /* what is not int8 runs as AUTO would run the model */
+        cpd.int8_float = model_precision(DOCRT_PRECISION_AUTO, &m->det_d);
+        cpr.int8_float = model_precision(DOCRT_PRECISION_AUTO, &m->rec_d);
+        cpd.int8_convs = m->det_d.int8_convs;
+        cpr.int8_convs = m->rec_d.int8_convs;
+        cpd.int8_min_sqnr = m->det_d.int8_min_sqnr;
+        cpr.int8_min_sqnr = m->rec_d.int8_min_sqnr;
+    }
+    m->det_prec = prec_of(cpd.precision);
+    m->rec_prec = prec_of(cpr.precision);
     if ((st = load_graph(m->det_path, &m->det_d, (const int (*)[2])m->det_hw,
                          m->n_det, 1, &cpd, &m->det_g, &m->det_c, err, errlen)))
         goto fail;
@@ -312,7 +351,63 @@ void docrt_stream_free(docrt_stream *s)
     free(s->cx0);
     free(s->cx1);
     free(s->ink);
+    if (s->calib) {
+        graph_ranges_free(&s->calib[0]);
+        graph_ranges_free(&s->calib[1]);
+        free(s->calib);
+    }
     free(s);
+}
+
+docrt_status docrt_calibration_begin(docrt_stream *s)
+{
+    if (!s) return DOCRT_ERR_ARG;
+    if (!s->calib) {
+        s->calib = calloc(2, sizeof *s->calib);
+        if (!s->calib) return DOCRT_ERR_NOMEM;
+        s->calib_pages = 0;
+    }
+    graph_stream_observe(s->det_s, &s->calib[0]);
+    graph_stream_observe(s->rec_s, &s->calib[1]);
+    return DOCRT_OK;
+}
+
+docrt_status docrt_calibration_save(docrt_stream *s, const char *det_path,
+                                    const char *rec_path, int *pages,
+                                    char *err, size_t errlen)
+{
+    if (!s || !s->calib) {
+        snprintf(err, errlen, "calibration was not begun on this stream");
+        return DOCRT_ERR_ARG;
+    }
+    graph_stream_observe(s->det_s, NULL);
+    graph_stream_observe(s->rec_s, NULL);
+    if (pages) *pages = s->calib_pages;
+    const char *given[2] = {det_path, rec_path};
+    const char *model[2] = {s->m->det_path, s->m->rec_path};
+    docrt_status st = DOCRT_OK;
+    for (int k = 0; k < 2 && !st; k++) {
+        char path[1100];
+        if (given[k] && *given[k]) snprintf(path, sizeof path, "%s", given[k]);
+        else if (int8_ranges_path(model[k], path, sizeof path)) {
+            snprintf(err, errlen, "%s: path too long", model[k]);
+            st = DOCRT_ERR_ARG;
+            break;
+        }
+        if (s->calib[k].n == 0) {
+            snprintf(err, errlen, "%s: no pages were read, nothing to write",
+                     path);
+            st = DOCRT_ERR_ARG;
+            break;
+        }
+        st = int8_ranges_save(path, &s->calib[k], model[k], s->calib_pages,
+                              err, errlen);
+    }
+    graph_ranges_free(&s->calib[0]);
+    graph_ranges_free(&s->calib[1]);
+    free(s->calib);
+    s->calib = NULL;
+    return st;
 }
 
 docrt_status docrt_stream_create(const docrt_model *m, docrt_stream **out)

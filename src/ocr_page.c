@@ -279,6 +279,7 @@ docrt_status docrt_ocr_image(docrt_stream *s, const docrt_image *img,
     pg->dpi_y = img->dpi_y;
     pg->page_index = p.page_index;
 
+    if (s->calib) s->calib_pages++;
     double t0 = ocr_now_ms(), t_det = 0, t_rec = 0;
     docrt_image turned = {0};
     const docrt_image *up = img;

@@ -472,6 +472,59 @@ static void check_xml(const char *path, int alto, const char *gt, size_t gl)
     xmlFreeDoc(doc);
 }
 
+/* --precision int8: without a calibration it fails and says how to make
+ * one; `docrt calibrate` on one page writes the detector's and the
+ * recognizer's calibration; another page then reads as cleanly in int8 as
+ * the clean pages must in float. */
+START_TEST(int8_pages)
+{
+    char det[700], rec[700];
+    snprintf(det, sizeof det, "%s", wpath("%s", "det.int8.json"));
+    snprintf(rec, sizeof rec, "%s", wpath("%s", "rec.int8.json"));
+    char *no_cal[] = {(char *)docrt_exe(), "ocr", (char *)ppath("rgb.jpg"),
+                      "-o", "i8none", "--precision", "int8", "--det-int8",
+                      det, "--model-dir", (char *)weights, NULL};
+    int st = run_argv(no_cal, work, NULL, wpath("%s", "i8none.stdout"),
+                      wpath("%s", "i8none.stderr"));
+    char *err = slurp(wpath("%s", "i8none.stderr"), NULL), d[96];
+    describe_status(st, d, sizeof d);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0 && err &&
+                  strstr(err, "det.int8.json") && strstr(err, "docrt calibrate"),
+                  "int8 without a calibration: %s\n%s", d, err ? err : "");
+    free(err);
+
+    char *cal[] = {(char *)docrt_exe(), "calibrate", (char *)ppath("grey8.png"),
+                   (char *)ppath("table.png"), "--det-out", det, "--rec-out", rec,
+                   "--model-dir", (char *)weights, NULL};
+    st = run_argv(cal, work, NULL, wpath("%s", "cal.stdout"), wpath("%s", "cal.stderr"));
+    err = slurp(wpath("%s", "cal.stderr"), NULL);
+    describe_status(st, d, sizeof d);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0 && err &&
+                  strstr(err, "2 pages recorded"),
+                  "docrt calibrate: %s\n%s", d, err ? err : "");
+    free(err);
+    ck_assert(file_exists(det) && file_exists(rec));
+
+    char *run[] = {(char *)docrt_exe(), "ocr", (char *)ppath("rgb.jpg"),
+                   "-o", "i8", "--precision", "int8", "--det-int8", det,
+                   "--rec-int8", rec, "--timing", "--model-dir", (char *)weights,
+                   NULL};
+    st = run_argv(run, work, NULL, wpath("%s", "i8.stdout"), wpath("%s", "i8.stderr"));
+    err = slurp(wpath("%s", "i8.stderr"), NULL);
+    describe_status(st, d, sizeof d);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0 && err &&
+                  strstr(err, "detector int8, recognizer int8"),
+                  "docrt ocr --precision int8: %s\n%s", d, err ? err : "");
+    free(err);
+    size_t gl = 0, ol = 0;
+    char *gt = read_gt("rgb", &gl), *out = slurp(wpath("%s", "i8/rgb.txt"), &ol);
+    ck_assert_ptr_nonnull(out);
+    expect_cer("rgb (int8)", gt, gl, out, ol, CER_CLEAN);
+    free(gt);
+    free(out);
+}
+END_TEST
+
 START_TEST(formats)
 {
     char *argv[] = {(char *)docrt_exe(), "ocr", (char *)ppath("grey8.png"),
@@ -565,6 +618,7 @@ int main(void)
         tcase_add_test(tc, quotation_marks);
         tcase_add_test(tc, from_stdin);
         tcase_add_test(tc, formats);
+        tcase_add_test(tc, int8_pages);
         suite_add_tcase(s, tc);
     }
     SRunner *sr = srunner_create(s);

@@ -114,3 +114,4 @@ if(TEST test_bad_catalogue)
   set_tests_properties(test_bad_catalogue PROPERTIES
     FIXTURES_REQUIRED bad_catalogue LABELS "model" TIMEOUT 900)
 endif()
+docrt_test_props(test_int8_ranges LABELS "unit" TIMEOUT 60)
