@@ -167,6 +167,12 @@ typedef struct {
     double decode_ms, detect_ms, recognize_ms, layout_ms;
     int n_boxes;        /* detected text boxes */
     int n_rec_batches;  /* recognizer runs */
+    /* Inside detect_ms: resizing and normalising the page into the bucket,
+     * the detector network, DB post-processing. Inside recognize_ms:
+     * cutting, warping and normalising the line crops, the recognizer
+     * (and line classifier) network, CTC decoding with spaces and quotes. */
+    double det_resize_ms, det_net_ms, det_post_ms;
+    double rec_crop_ms, rec_net_ms, rec_decode_ms;
 } docrt_page_timing;
 
 typedef struct {

@@ -391,14 +391,18 @@ static int process_input(run_ctx *c, docrt_stream *st, int w,
                 if (o->timing) {
                     pthread_mutex_lock(&c->mu);
                     clear_progress(c);
+                    const docrt_page_timing *t = &page.timing;
                     fprintf(stderr,
                             "docrt: %s: page %d: %dx%d decode %.0f ms, detect "
-                            "%.0f ms, recognize %.0f ms, layout %.1f ms, %d "
-                            "boxes, %d batches, rotation %d\n",
+                            "%.0f ms (resize %.1f, net %.0f, boxes %.1f), "
+                            "recognize %.0f ms (crops %.1f, net %.0f, decode "
+                            "%.1f), layout %.1f ms, %d boxes, %d batches, "
+                            "rotation %d\n",
                             input, pg + 1, img.width, img.height, decode_ms,
-                            page.timing.detect_ms, page.timing.recognize_ms,
-                            page.timing.layout_ms, page.timing.n_boxes,
-                            page.timing.n_rec_batches, page.rotation);
+                            t->detect_ms, t->det_resize_ms, t->det_net_ms,
+                            t->det_post_ms, t->recognize_ms, t->rec_crop_ms,
+                            t->rec_net_ms, t->rec_decode_ms, t->layout_ms,
+                            t->n_boxes, t->n_rec_batches, page.rotation);
                     pthread_mutex_unlock(&c->mu);
                 }
                 if (c->jsonl) {

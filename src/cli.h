@@ -28,6 +28,10 @@ char *cli_sanitize_name(const char *name, char *dst, size_t n);
 void cli_report(const char *file, const char *reason);
 /* "pointwise,dense,grouped" (any subset) as GRAPH_INT8_* bits; -1 if bad */
 int cli_parse_int8_convs(const char *list);
+/* Warns on stderr when OMP_PROC_BIND is set and more than one stream runs:
+ * each stream's OpenMP threads are bound from the same first place, so the
+ * streams pile onto the same cores. */
+void cli_warn_omp_binding(const char *cmd, int streams);
 /* "docrt: FILE: " then the formatted reason. */
 void cli_reportf(const char *file, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -277,6 +277,7 @@ missing:
     o.jobs = (int)(jobs > 0 ? jobs : ncpu > 0 ? ncpu : 1);
     if (o.jobs > n_in) o.jobs = n_in > 0 ? n_in : 1;
     if (!mo.threads_set) mp->n_threads = 1; /* per stream: jobs share the cores */
+    cli_warn_omp_binding("ocr", o.jobs);
     o.quiet = quiet;
     o.progress = !quiet && !o.timing && !o.log_json && isatty(2);
 

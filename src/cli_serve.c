@@ -162,6 +162,7 @@ int cli_serve(int argc, char **argv)
     sv.lim = mo.lim;
     sv.op = mo.op;
     sv.n_streams = (int)streams;
+    cli_warn_omp_binding("serve", sv.n_streams);
     sv.queue_cap = (int)(queue >= 0 ? queue : 4 * streams);
     sv.max_body = max_body;
     sv.body_budget = max_body * (size_t)(sv.queue_cap + sv.n_streams + 2);

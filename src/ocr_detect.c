@@ -124,6 +124,7 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
         oy = (bh - rh + 1) / 2;
     }
 
+    double t0 = ocr_now_ms();
     raster_norm rn = {d->scale, {d->mean[0], d->mean[1], d->mean[2]},
                       {d->std[0], d->std[1], d->std[2]}, d->bgr};
     raster_resize_norm(img, rw, rh, &rn, s->det_in + (size_t)oy * bw + ox, bw, bh, s->det_tmp);
@@ -133,7 +134,11 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
 
     const void *in[1] = {s->det_in};
     const void *out[1] = {NULL};
+    double t1 = ocr_now_ms();
     graph_status g = graph_stream_run(s->det_s, b, in, out);
+    double t2 = ocr_now_ms();
+    s->split.det_resize_ms += t1 - t0;
+    s->split.det_net_ms += t2 - t1;
     if (g != GRAPH_OK)
         return ocr_fail(s, DOCRT_ERR_RUNTIME, "detector (bucket %dx%d): %s",
                         bh, bw, graph_stream_last_error(s->det_s));
@@ -167,6 +172,7 @@ static docrt_status detect_at(docrt_stream *s, const docrt_image *img,
         st = db_postprocess(prob + (size_t)oy * bw + ox, bh - oy, bw, rh, rw,
                             (float)img->width / rw, (float)img->height / rh,
                             img->width, img->height, &dp, boxes, n);
+    s->split.det_post_ms += ocr_now_ms() - t2;
     if (st) return ocr_fail(s, st, "detection post-processing: %s",
                             docrt_status_str(st));
     return DOCRT_OK;

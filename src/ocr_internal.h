@@ -48,6 +48,7 @@ typedef struct {
 struct docrt_stream {
     const docrt_model *m;
     graph_stream *det_s, *rec_s, *cls_s;
+    docrt_page_timing split;   /* the page's fine timing, summed as it runs */
     graph_ranges *calib;       /* [2]: detector, recognizer; NULL unless calibrating */
     int calib_pages;
     float *det_in, *det_tmp;

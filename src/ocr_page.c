@@ -280,6 +280,7 @@ docrt_status docrt_ocr_image(docrt_stream *s, const docrt_image *img,
     pg->page_index = p.page_index;
 
     if (s->calib) s->calib_pages++;
+    memset(&s->split, 0, sizeof s->split);
     double t0 = ocr_now_ms(), t_det = 0, t_rec = 0;
     docrt_image turned = {0};
     const docrt_image *up = img;
@@ -338,6 +339,7 @@ docrt_status docrt_ocr_image(docrt_stream *s, const docrt_image *img,
     s->page_valid = 1;
     if (rot) map_page(pg, rot, img->width, img->height);
     pg->rotation = rot;
+    pg->timing = s->split;
     pg->timing.detect_ms = t_det;
     pg->timing.recognize_ms = t_rec;
     pg->timing.layout_ms = ocr_now_ms() - t2;

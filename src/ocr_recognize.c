@@ -375,6 +375,7 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
         size_t slot = (size_t)3 * H * Wb;
         int n = 0;
         while (k + n < n_jobs && n < B && order[k + n]->bucket == b) n++;
+        double t0 = ocr_now_ms();
         for (int q = 0; q < B; q++) {
             float *dst = s->rec_in + q * slot;
             if (q < n) {
@@ -394,7 +395,11 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
         }
         const void *in[1] = {s->rec_in};
         const void *out[1] = {NULL};
+        double t1 = ocr_now_ms();
         graph_status g = graph_stream_run(s->rec_s, b, in, out);
+        double t2 = ocr_now_ms();
+        s->split.rec_crop_ms += t1 - t0;
+        s->split.rec_net_ms += t2 - t1;
         if (g != GRAPH_OK) {
             st = ocr_fail(s, DOCRT_ERR_RUNTIME, "recognizer (width %d): %s",
                           Wb, graph_stream_last_error(s->rec_s));
@@ -437,6 +442,7 @@ docrt_status ocr_recognize(docrt_stream *s, const docrt_image *img,
                                  j->start, 2 * px_per_t);
             j->c_n = n_pool - j->c_off;
         }
+        s->split.rec_decode_ms += ocr_now_ms() - t2;
         k += n;
     }
 
@@ -482,7 +488,10 @@ docrt_status ocr_classify_angles(docrt_stream *s, const docrt_image *img)
         raster_pad_planes(s->cls_in, d->width, d->height, w, d->height, pad);
         const void *in[1] = {s->cls_in};
         const void *out[1] = {NULL};
-        if (graph_stream_run(s->cls_s, 0, in, out) != GRAPH_OK)
+        double t0 = ocr_now_ms();
+        graph_status g = graph_stream_run(s->cls_s, 0, in, out);
+        s->split.rec_net_ms += ocr_now_ms() - t0;
+        if (g != GRAPH_OK)
             return ocr_fail(s, DOCRT_ERR_RUNTIME, "angle classifier: %s",
                             graph_stream_last_error(s->cls_s));
         const float *pr = out[0];
