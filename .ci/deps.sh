@@ -9,6 +9,7 @@ packages=(
     libdnnl-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata
     check
     libtiff-dev libpng-dev libjpeg-dev libjansson-dev libxml2-dev libmicrohttpd-dev
+    wamerican
     python3 python3-numpy python3-opencv python3-torch python3-torchvision python3-pyclipper
     imagemagick fonts-dejavu-core fonts-liberation2 libtiff-tools libxml2-utils
     cppcheck clang clang-tidy libclang-rt-14-dev

@@ -213,6 +213,12 @@ typedef struct {
     /* INT8: calibration files; default <model without .onnx>.int8.json */
     const char *det_int8;
     const char *rec_int8;
+    /* Word list for correcting look-alike misreadings (h read as li, e as
+     * c, m as rn, ...): a word not in the list becomes the one word of the
+     * list that one or two such substitutions reach. NULL: the system's
+     * /usr/share/dict/words when it can be read (Debian: wamerican), else
+     * none; "": none. A given file that cannot be read is an error. */
+    const char *lexicon;
 } docrt_model_params;
 
 docrt_model_params docrt_model_default_params(void);

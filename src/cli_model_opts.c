@@ -39,7 +39,11 @@ const char cli_model_opts_help[] =
 "                          convolutions in int8, the rest as auto; needs\n"
 "                          <model>.int8.json from docrt calibrate)\n"
 "      --det-int8 FILE     detector int8 calibration (default: beside it)\n"
-"      --rec-int8 FILE     recognizer int8 calibration (default: beside it)\n";
+"      --rec-int8 FILE     recognizer int8 calibration (default: beside it)\n"
+"      --lexicon FILE      word list for correcting look-alike misreadings\n"
+"                          (li for h, c for e, rn for m, ...); default\n"
+"                          /usr/share/dict/words when present\n"
+"      --no-lexicon        no word list: the recognizer's words as read\n";
 
 /* With no --model-dir and no $DOCRT_MODEL_DIR, ./weights is used when it
  * holds the detector; otherwise the weights/ folder of the source tree the
@@ -136,7 +140,7 @@ enum {
     OPT_REC_WIDTHS, OPT_REC_BATCH, OPT_DET_THRESH, OPT_BOX_THRESH,
     OPT_UNCLIP, OPT_MAX_PIXELS, OPT_PRECISION, OPT_CACHE, OPT_DET_MODEL,
     OPT_REC_MODEL, OPT_CLS_MODEL, OPT_MAX_PAGES, OPT_MAX_DECODE_MS,
-    OPT_DET_INT8, OPT_REC_INT8, N_OPTS
+    OPT_DET_INT8, OPT_REC_INT8, OPT_LEXICON, N_OPTS
 };
 
 static const struct {
@@ -161,6 +165,7 @@ static const struct {
     [OPT_MAX_DECODE_MS] = {"--max-decode-ms", NULL},
     [OPT_DET_INT8] = {"--det-int8", NULL},
     [OPT_REC_INT8] = {"--rec-int8", NULL},
+    [OPT_LEXICON] = {"--lexicon", NULL},
 };
 
 int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
@@ -176,6 +181,10 @@ int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
     }
     if (strcmp(a, "--no-rotate") == 0) {
         o->op.detect_rotation = 0;
+        return 1;
+    }
+    if (strcmp(a, "--no-lexicon") == 0) {
+        mp->lexicon = "";
         return 1;
     }
     int id = 0, r = 0;
@@ -205,6 +214,10 @@ int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
         break;
     case OPT_REC_INT8:
         mp->rec_int8 = val;
+        break;
+    case OPT_LEXICON:
+        if (!*val) return bad(cmd, "--lexicon wants a file, got '%s' (--no-lexicon: none)", val);
+        mp->lexicon = val;
         break;
     case OPT_THREADS:
         if (!cli_parse_int(val, 1, 1024, &lv)) return bad(cmd, "bad thread count '%s'", val);

@@ -23,6 +23,7 @@ struct docrt_model {
     docrt_precision det_prec, rec_prec; /* resolved: F32, BF16 or INT8 */
     graph_ranges det_ranges, rec_ranges; /* INT8 calibration (compile only) */
     ctc_vocab vocab;
+    struct lexicon *lex;       /* word list for corrections, or NULL */
     int n_det, det_hw[8][2];
     int n_rec, rec_w[8], rec_T[8], rec_batch;
     int n_classes;

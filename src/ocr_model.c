@@ -1,6 +1,7 @@
 /* ocr_model.c - docrt_model (load once, compile every bucket) and
  * docrt_stream (one per thread: buffers sized for the largest bucket). */
 #include "int8_ranges.h"
+#include "lexicon.h"
 #include "ocr_internal.h"
 #include "raster.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 double ocr_now_ms(void)
 {
@@ -162,6 +164,7 @@ void docrt_model_free(docrt_model *m)
     ctc_vocab_free(&m->vocab);
     graph_ranges_free(&m->det_ranges);
     graph_ranges_free(&m->rec_ranges);
+    lexicon_free(m->lex);
     free(m);
 }
 
@@ -235,6 +238,13 @@ docrt_status docrt_model_load(const docrt_model_params *pp, docrt_model **out,
     st = ctc_vocab_load(m->rec_d.vocab_file, m->rec_d.blank_first,
                         m->rec_d.add_space, &m->vocab, err, errlen);
     if (st) goto fail;
+    if (p->lexicon && *p->lexicon) {
+        if ((st = lexicon_load(p->lexicon, &m->lex, err, errlen))) goto fail;
+    } else if (!p->lexicon && access(DOCRT_SYSTEM_WORDS, R_OK) == 0) {
+        char e2[256];
+        if (lexicon_load(DOCRT_SYSTEM_WORDS, &m->lex, e2, sizeof e2))
+            m->lex = NULL; /* the default is best effort */
+    }
 
     graph_compile_params cp = graph_compile_default_params();
     cp.n_threads = p->n_threads > 0 ? p->n_threads : 1;

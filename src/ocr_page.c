@@ -2,6 +2,7 @@
  * detect -> (sideways? turn and detect again) -> crop + recognise ->
  * (upside down? turn and redo) -> words -> layout -> page coordinates. */
 #include "geometry.h"
+#include "lexicon.h"
 #include "ocr_internal.h"
 #include "raster.h"
 
@@ -130,8 +131,10 @@ static docrt_status build_segments(docrt_stream *s, float drop_score,
         text_len += strlen(v->keys[s->chars[i].cls]) + 1;
     o->segs = calloc((size_t)s->n_lines + 1, sizeof *o->segs);
     o->words = calloc((size_t)s->n_chars + 1, sizeof *o->words);
-    o->text = malloc(text_len + (size_t)s->n_chars + 1);
-    o->conf = malloc(sizeof(float) * ((size_t)s->n_chars + 1));
+    /* room for a corrected word to grow (m -> rn, twice: 2 bytes and 2
+     * characters a word at most) */
+    o->text = malloc(text_len + 3 * (size_t)s->n_chars + 1);
+    o->conf = malloc(sizeof(float) * (3 * (size_t)s->n_chars + 1));
     if (!o->segs || !o->words || !o->text || !o->conf)
         return ocr_fail(s, DOCRT_ERR_NOMEM, "out of memory");
     int ns = 0, nw = 0;
@@ -160,8 +163,22 @@ static docrt_status build_segments(docrt_stream *s, float drop_score,
                 o->conf[cp++] = ch[k].conf;
                 if (ch[k].conf < mn) mn = ch[k].conf;
             }
-            o->text[tp++] = 0;
+            o->text[tp] = 0;
             w->n_chars = e - c;
+            char fixed[64];
+            if (s->m->lex && lexicon_correct(s->m->lex, w->text, fixed, sizeof fixed)) {
+                /* the corrected word's characters take its lowest confidence */
+                size_t fl = strlen(fixed);
+                memcpy(o->text + (w->text - o->text), fixed, fl + 1);
+                tp = (size_t)(w->text - o->text) + fl;
+                int nc = 0;
+                for (size_t q = 0; q < fl; q++)
+                    nc += ((unsigned char)fixed[q] & 0xC0) != 0x80;
+                cp = (size_t)(w->char_conf - o->conf);
+                for (int q = 0; q < nc; q++) o->conf[cp++] = mn;
+                w->n_chars = nc;
+            }
+            tp++;
             w->confidence = mn;
             float u0 = ch[c].x0 / l->crop_w, u1 = ch[e - 1].x1 / l->crop_w;
             if (u0 < 0) u0 = 0;
