@@ -15,16 +15,21 @@ struct lexicon {
     size_t mask, n;
 };
 
-/* Look-alike substitutions, as a scan misreads print: broken or touching
- * strokes (h -> li, m -> rn, d -> cl, u -> ii, w -> vv, h -> lh, t -> tl),
- * closed or open bowls (e <-> c), and v -> y, u <-> n. Measured on the dev
- * set with the system word list: looser pairs (f/t, h/b, a/e, o/e, l/i)
- * and two substitutions in one word turned as many right words wrong
- * (fragments of hyphenated words, names) as wrong words right. */
-static const struct { const char *from, *to; } SUBS[] = {
-    {"li", "h"}, {"c", "e"}, {"e", "c"}, {"rn", "m"}, {"m", "rn"},
-    {"cl", "d"}, {"ii", "u"}, {"vv", "w"}, {"y", "v"}, {"lh", "h"},
-    {"tl", "t"}, {"u", "n"}, {"n", "u"},
+/* Look-alike substitutions, as a scan misreads print, in two tiers. Tier
+ * 1: a letter broken into two (h -> li, m -> rn, d -> cl, u -> ii, w -> vv),
+ * the commonest misreadings of worn type; tier 2: closed or open bowls
+ * (e <-> c), m -> rn, v -> y, h -> lh, t -> tl, u <-> n. A word is
+ * corrected by the first tier that reaches a word of the list, and only
+ * when that tier reaches exactly one ("tlie": tier 1 gives "the", tier 2
+ * would also give "tie"). Measured on the dev set with the system word
+ * list: looser pairs (f/t, h/b, a/e, o/e, l/i) and two substitutions in one
+ * word turned as many right words wrong (fragments of hyphenated words,
+ * names) as wrong words right. */
+static const struct { const char *from, *to; int tier; } SUBS[] = {
+    {"li", "h", 1}, {"rn", "m", 1}, {"cl", "d", 1}, {"ii", "u", 1},
+    {"vv", "w", 1},
+    {"c", "e", 2}, {"e", "c", 2}, {"m", "rn", 2}, {"y", "v", 2},
+    {"lh", "h", 2}, {"tl", "t", 2}, {"u", "n", 2}, {"n", "u", 2},
 };
 #define N_SUBS (sizeof SUBS / sizeof *SUBS)
 #define MAX_WORD 48
@@ -155,15 +160,16 @@ fail:
     return st;
 }
 
-/* Words of the list one substitution away from w (n letters, lower case;
- * proper names only when cap is set): found[] gets up to max of them
- * (distinct); returns how many, or max + 1 when there are more. */
+/* Words of the list one substitution of the tier away from w (n letters,
+ * lower case; proper names only when cap is set): found[] gets up to max of
+ * them (distinct); returns how many, or max + 1 when there are more. */
 static int one_step(const lexicon *lx, const char *w, size_t n, int cap,
-                    char found[][MAX_WORD], int max)
+                    int tier, char found[][MAX_WORD], int max)
 {
     int k = 0;
     char buf[MAX_WORD];
     for (size_t s = 0; s < N_SUBS; s++) {
+        if (SUBS[s].tier != tier) continue;
         size_t fl = strlen(SUBS[s].from), tl = strlen(SUBS[s].to);
         for (size_t i = 0; i + fl <= n; i++) {
             if (memcmp(w + i, SUBS[s].from, fl)) continue;
@@ -210,7 +216,9 @@ int lexicon_correct(const lexicon *lx, const char *word, char *out, size_t cap)
     if (lexicon_has(lx, w, n)) return 0;
     char found[2][MAX_WORD];
     int capital = word[a] >= 'A' && word[a] <= 'Z';
-    if (one_step(lx, w, n, capital, found, 1) != 1) return 0;
+    int k = one_step(lx, w, n, capital, 1, found, 1);
+    if (k == 0) k = one_step(lx, w, n, capital, 2, found, 1);
+    if (k != 1) return 0;
     size_t m = strlen(found[0]);
     if (a + m + (L - b) + 1 > cap) return 0;
     memcpy(out, word, a);

@@ -29,8 +29,9 @@ size_t lexicon_size(const lexicon *lx);
  * alone. Only a word whose letters (after leading and before trailing
  * punctuation) are 4 or more ASCII letters, lower-case after the first,
  * not followed by a hyphen (a word cut at the line end), and not in the
- * list is corrected; one look-alike substitution must reach exactly one
- * word of the list, and a proper name (a word the list has only
+ * list is corrected: one look-alike substitution must reach exactly one
+ * word of the list, from the first of two tiers of substitutions that
+ * reaches any (see lexicon.c), and a proper name (a word the list has only
  * capitalised) only from a capitalised word. The first letter's case and
  * the punctuation are kept. */
 int lexicon_correct(const lexicon *lx, const char *word, char *out,
