@@ -37,6 +37,8 @@ void cli_reportf(const char *file, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Whole decimal in [lo, hi]; 0 when not. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);
+/* A decimal number in [lo, hi] into *out: 1, or 0 if it is not one. */
+int cli_parse_float(const char *s, float lo, float hi, float *out);
 /* Matches "--long VALUE", "-s VALUE" and "--long=VALUE": 1 and *val set,
  * 0 when argv[*i] is another option, -1 when the value is missing. */
 int cli_take_value(int argc, char **argv, int *i, const char *lng,

@@ -80,16 +80,6 @@ void cli_model_opts_init(cli_model_opts *o)
     else if (exe_weights(o->exe_dir, sizeof o->exe_dir)) o->mp.model_dir = o->exe_dir;
 }
 
-static int parse_float(const char *s, float lo, float hi, float *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi) return 0;
-    *out = (float)v;
-    return 1;
-}
-
 static int parse_buckets(const char *s, docrt_model_params *mp)
 {
     int n = 0;
@@ -239,13 +229,13 @@ int cli_model_opts_take(cli_model_opts *o, int argc, char **argv, int *i,
         mp->rec_batch = (int)lv;
         break;
     case OPT_DET_THRESH:
-        if (!parse_float(val, 0, 1, &o->op.det_thresh)) return bad(cmd, "bad threshold '%s'", val);
+        if (!cli_parse_float(val, 0, 1, &o->op.det_thresh)) return bad(cmd, "bad threshold '%s'", val);
         break;
     case OPT_BOX_THRESH:
-        if (!parse_float(val, 0, 1, &o->op.box_thresh)) return bad(cmd, "bad threshold '%s'", val);
+        if (!cli_parse_float(val, 0, 1, &o->op.box_thresh)) return bad(cmd, "bad threshold '%s'", val);
         break;
     case OPT_UNCLIP:
-        if (!parse_float(val, 0, 10, &o->op.unclip_ratio)) return bad(cmd, "bad ratio '%s'", val);
+        if (!cli_parse_float(val, 0, 10, &o->op.unclip_ratio)) return bad(cmd, "bad ratio '%s'", val);
         break;
     case OPT_MAX_PIXELS:
         if (!cli_parse_int(val, 1, 4000000000L, &lv)) return bad(cmd, "bad pixel count '%s'", val);

@@ -157,7 +157,7 @@ int cli_run_model(int argc, char **argv)
     int precision = GRAPH_PREC_F32;
     const char *ranges_path = NULL, *calib_path = NULL;
     int int8_convs = 0;
-    double int8_min_sqnr = 0;
+    float int8_min_sqnr = 0;
     graph_ranges ranges = { 0 }, observed = { 0 };
     int verbose = 0;
     int rc = CLI_ERR;
@@ -276,9 +276,8 @@ int cli_run_model(int argc, char **argv)
             }
             ranges_path = val;
         } else if ((r = cli_take_value(argc, argv, &i, "--int8-min-sqnr", NULL, &val)) != 0) {
-            char *e = NULL;
-            int8_min_sqnr = r > 0 ? strtod(val, &e) : 0;
-            if (r < 0 || !e || *e || !(int8_min_sqnr > 0 && int8_min_sqnr < 100)) {
+            if (r < 0 || !cli_parse_float(val, 0, 100, &int8_min_sqnr) ||
+                int8_min_sqnr <= 0 || int8_min_sqnr >= 100) {
                 rc = usage_error("--int8-min-sqnr wants dB in (0, 100), got '%s'", val ? val : "");
                 goto out;
             }
@@ -409,7 +408,7 @@ int cli_run_model(int argc, char **argv)
     cp.n_threads = (int)threads;
     cp.precision = precision;
     cp.int8_convs = int8_convs;
-    cp.int8_min_sqnr = (float)int8_min_sqnr;
+    cp.int8_min_sqnr = int8_min_sqnr;
     if (precision == GRAPH_PREC_INT8) {
         char rp[4096];
         if (!ranges_path) {

@@ -1,6 +1,7 @@
 /* cli_util.c - small helpers shared by the docrt subcommands. */
 #include "cli.h"
 #include "graph.h"
+#include "int8_ranges.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -109,10 +110,9 @@ int cli_parse_int8_convs(const char *list)
     while (p && *p) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 9 && !strncmp(p, "pointwise", n)) bits |= GRAPH_INT8_POINTWISE;
-        else if (n == 5 && !strncmp(p, "dense", n)) bits |= GRAPH_INT8_DENSE;
-        else if (n == 7 && !strncmp(p, "grouped", n)) bits |= GRAPH_INT8_GROUPED;
-        else return -1;
+        int bit = int8_conv_class(p, n);
+        if (!bit) return -1;
+        bits |= bit;
         p = e ? e + 1 : NULL;
     }
     return bits ? bits : -1;
@@ -127,4 +127,14 @@ void cli_warn_omp_binding(const char *cmd, int streams)
             "all %d streams to the same places (measured: 2 streams x 1 "
             "thread ran 1.8x slower bound); unset it, or run one stream with "
             "--threads N\n", cmd, b, streams);
+}
+
+int cli_parse_float(const char *s, float lo, float hi, float *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) return 0;
+    *out = (float)v;
+    return 1;
 }

@@ -8,6 +8,18 @@
 
 #define RANGES_FORMAT "docrt-int8-ranges/1"
 
+int int8_conv_class(const char *name, size_t n)
+{
+    static const struct { const char *name; int bit; } C[] = {
+        {"pointwise", GRAPH_INT8_POINTWISE},
+        {"dense", GRAPH_INT8_DENSE},
+        {"grouped", GRAPH_INT8_GROUPED},
+    };
+    for (size_t i = 0; name && i < sizeof C / sizeof *C; i++)
+        if (strlen(C[i].name) == n && !strncmp(C[i].name, name, n)) return C[i].bit;
+    return 0;
+}
+
 int int8_ranges_path(const char *model_path, char *dst, size_t n)
 {
     size_t l = strlen(model_path);

@@ -10,6 +10,11 @@
 #include "docrt.h"
 #include "graph.h"
 
+/* The GRAPH_INT8_* bit of a convolution class named by the n bytes at
+ * name ("pointwise", "dense", "grouped"), or 0 for another name: the
+ * spelling of --int8-convs and of a model description's "int8.convs". */
+int int8_conv_class(const char *name, size_t n);
+
 /* "<model path without .onnx>.int8.json" into dst. 0, or -1 if it does not
  * fit. */
 int int8_ranges_path(const char *model_path, char *dst, size_t n);

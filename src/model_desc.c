@@ -3,6 +3,7 @@
  * or a wrong type is an error naming the file and the key. */
 #include "model_desc.h"
 #include "graph.h"
+#include "int8_ranges.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -128,9 +129,7 @@ docrt_status model_desc_load(const char *onnx_path, int task, model_desc *d,
         json_t *e;
         json_array_foreach(cv, k, e) {
             const char *c = json_string_value(e);
-            int bit = !c ? 0 : !strcmp(c, "pointwise") ? GRAPH_INT8_POINTWISE
-                    : !strcmp(c, "dense") ? GRAPH_INT8_DENSE
-                    : !strcmp(c, "grouped") ? GRAPH_INT8_GROUPED : 0;
+            int bit = c ? int8_conv_class(c, strlen(c)) : 0;
             if (!bit) { bad = "int8.convs (pointwise, dense, grouped)"; goto bad; }
             d->int8_convs |= bit;
         }

@@ -41,6 +41,12 @@ docrt_quad ocr_sub_quad(const docrt_quad *q, float u0, float u1)
     return r;
 }
 
+/* A crop pixel's grey level (the mean of RGB). */
+static inline int luma(const uint8_t *p, int ch)
+{
+    return ch == 3 ? (p[0] + p[1] + p[2]) / 3 : p[0];
+}
+
 /* Which crop columns hold ink, judged without the top and bottom tenth of
  * the crop (where the neighbouring lines may show). A wider margin hides
  * the bar of a capital T and splits words there ("T herapeutix"). Bit 0 of
@@ -56,9 +62,7 @@ static void ink_columns(const uint8_t *crop, int w, int h, int ch,
     int y0 = h / 10, y1 = h - h / 10;
     for (int y = y0; y < y1; y++)
         for (int x = 0; x < w; x++) {
-            const uint8_t *p = crop + ((size_t)y * w + x) * ch;
-            int v = ch == 3 ? (p[0] + p[1] + p[2]) / 3 : p[0];
-            hist[v]++;
+            hist[luma(crop + ((size_t)y * w + x) * ch, ch)]++;
             n++;
         }
     int lo = 0, hi = 255, acc = 0;
@@ -72,9 +76,7 @@ static void ink_columns(const uint8_t *crop, int w, int h, int ch,
     int hh = h < OCR_MAX_REC_H ? h : OCR_MAX_REC_H;
     for (int y = y0; y < y1; y++)
         for (int x = 0; x < w; x++) {
-            const uint8_t *p = crop + ((size_t)y * w + x) * ch;
-            int v = ch == 3 ? (p[0] + p[1] + p[2]) / 3 : p[0];
-            if (v < thr) {
+            if (luma(crop + ((size_t)y * w + x) * ch, ch) < thr) {
                 ink[x] = 1;
                 if (y < hh) rows[y]++;
             }
@@ -101,15 +103,13 @@ static void ink_columns(const uint8_t *crop, int w, int h, int ch,
         if (!ink[x]) continue;
         int above = 0, tall = 0, inside = 0;
         for (int y = y0; y < ia; y++) {
-            const uint8_t *p = crop + ((size_t)y * w + x) * ch;
-            if ((ch == 3 ? (p[0] + p[1] + p[2]) / 3 : p[0]) < thr) {
+            if (luma(crop + ((size_t)y * w + x) * ch, ch) < thr) {
                 tall++;
                 if (y < bt) above = 1;
             }
         }
         for (int y = ia; y < ib && !inside; y++) {
-            const uint8_t *p = crop + ((size_t)y * w + x) * ch;
-            inside = (ch == 3 ? (p[0] + p[1] + p[2]) / 3 : p[0]) < thr;
+            inside = luma(crop + ((size_t)y * w + x) * ch, ch) < thr;
         }
         if (above && !inside) ink[x] |= tall * 8 >= h ? 6 : 2;
     }
