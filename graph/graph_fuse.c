@@ -2,8 +2,10 @@
  *   - unary activations and scalar-constant arithmetic become "_Elt" nodes
  *     (a list of oneDNN eltwise steps), and chains of them merge;
  *   - x * hardsigmoid(x) in any decomposed form becomes hardswish;
+ *   - x + x * hardsigmoid(s) becomes x * (1 + hardsigmoid(s));
  *   - the decomposed LayerNorm pattern becomes LayerNormalization;
- *   - BatchNormalization folds into the preceding Conv's weights;
+ *   - BatchNormalization, and a constant per-channel Add, fold into the
+ *     preceding Conv's or ConvTranspose's weights and bias;
  *   - Conv (+ residual Add as the sum post-op) + eltwise chain fuse;
  *   - MatMul/Gemm + eltwise chain, MatMul + constant bias fuse. */
 #include "graph_ir.h"
@@ -213,6 +215,45 @@ static graph_status hardswish(fctx *c)
     return merge_elts(c);
 }
 
+/* Pass 3b: x + x * g(s), g ending in clip(lo, hi) after linear(a, b) (a
+ * hardsigmoid: the squeeze-excite residual of Paddle's RSE layers) ->
+ * x * g'(s), g' ending in linear(a, b + 1), clip(lo + 1, hi + 1): one
+ * full-size binary op fewer. */
+static graph_status se_residual(fctx *c)
+{
+    graph_ir *ir = c->ir;
+    for (int k = 0; k < ir->n_nodes; k++) {
+        graph_node *ad = &ir->nodes[k];
+        if (ad->dead || !is_op(ad, "Add") || ad->n_in != 2) continue;
+        for (int side = 0; side < 2; side++) {
+            int mv = ad->in[side], x = ad->in[1 - side];
+            int mk = mv >= 0 ? c->prod[mv] : -1;
+            if (mk < 0 || c->cons[mv] != 1 || x < 0 || is_const(c, x)) continue;
+            graph_node *mu = &ir->nodes[mk];
+            if (!is_op(mu, "Mul") || mu->n_in != 2 || (mu->in[0] != x && mu->in[1] != x)) continue;
+            int h = mu->in[0] == x ? mu->in[1] : mu->in[0];
+            int ek = h >= 0 ? c->prod[h] : -1;
+            if (ek < 0 || h == x || c->cons[h] != 1) continue;
+            graph_node *e = &ir->nodes[ek];
+            if (!is_op(e, "_Elt") || e->n_post < 2) continue;
+            graph_postop *lin = &e->post[e->n_post - 2], *clip = &e->post[e->n_post - 1];
+            if (lin->alg != dnnl_eltwise_linear || clip->alg != dnnl_eltwise_clip_v2) continue;
+            if (!graph_shape_eq(&V(c, x)->shape, &V(c, ad->out[0])->shape) ||
+                !graph_shape_eq(&V(c, mv)->shape, &V(c, ad->out[0])->shape))
+                continue;
+            lin->beta += 1.f;
+            clip->alpha += 1.f;
+            clip->beta += 1.f;
+            mu->out[0] = ad->out[0];
+            ad->dead = 1;
+            graph_status st = recount(c);
+            if (st) return st;
+            break;
+        }
+    }
+    return GRAPH_OK;
+}
+
 static int last_axis_mean(fctx *c, int v, int *src)
 {
     int pk = v >= 0 ? c->prod[v] : -1;
@@ -344,22 +385,29 @@ static graph_status layernorm(fctx *c)
     return GRAPH_OK;
 }
 
-/* Gives conv node k new constant weights (nw, shaped as its old ones) and
- * bias (nb, one per output channel); takes ownership of nw, frees nb. */
+/* Gives conv node k (Conv or ConvTranspose) new constant weights (nw,
+ * shaped as its old ones; NULL keeps them) and bias (nb, one per output
+ * channel); takes ownership of nw, frees nb. */
 static graph_status set_conv_wb(fctx *c, int k, float *nw, float *nb, const char *tag)
 {
     graph_ir *ir = c->ir;
     char name[32];
     graph_shape ws = V(c, ir->nodes[k].in[1])->shape;
-    snprintf(name, sizeof name, "%s_w", tag);
-    int wv = graph_ir_add_value(ir, name);
-    if (wv < 0) { free(nw); free(nb); return GRAPH_ERR_NOMEM; }
-    ir->values[wv].dtype = GRAPH_DT_F32;
-    ir->values[wv].shape = ws;
-    ir->values[wv].data = nw;
-    ir->values[wv].owns_data = 1;
+    int64_t OC = is_op(&ir->nodes[k], "ConvTranspose")
+                     ? ws.dims[1] * graph_attr_int(&ir->nodes[k], "group", 1)
+                     : ws.dims[0];
+    int wv = ir->nodes[k].in[1];
+    if (nw) {
+        snprintf(name, sizeof name, "%s_w", tag);
+        wv = graph_ir_add_value(ir, name);
+        if (wv < 0) { free(nw); free(nb); return GRAPH_ERR_NOMEM; }
+        ir->values[wv].dtype = GRAPH_DT_F32;
+        ir->values[wv].shape = ws;
+        ir->values[wv].data = nw;
+        ir->values[wv].owns_data = 1;
+    }
     snprintf(name, sizeof name, "%s_b", tag);
-    int bv = add_const_f32(c, name, nb, ws.dims[0]);
+    int bv = add_const_f32(c, name, nb, OC);
     free(nb);
     if (bv < 0) return GRAPH_ERR_NOMEM;
     graph_node *cv = &ir->nodes[k];
@@ -374,33 +422,183 @@ static graph_status set_conv_wb(fctx *c, int k, float *nw, float *nb, const char
     return GRAPH_OK;
 }
 
-/* Pass 5: Conv + BatchNormalization -> Conv with folded weights */
+/* Node k's (Conv or ConvTranspose, constant f32 weights) weights with
+ * every output channel o scaled by sc[o]. ONNX lays Conv weights out
+ * [OC][IC/G][kh][kw] and ConvTranspose weights [IC][OC/G][kh][kw]. */
+/* output channels of conv node k by its weights */
+static int64_t conv_oc(fctx *c, int k)
+{
+    const graph_node *cv = &c->ir->nodes[k];
+    const graph_shape *ws = &V(c, cv->in[1])->shape;
+    if (ws->rank < 2) return -1;
+    return is_op(cv, "ConvTranspose") ? ws->dims[1] * graph_attr_int(cv, "group", 1) : ws->dims[0];
+}
+
+/* (sc: conv_oc(c, k) scales) */
+static float *scaled_weights(fctx *c, int k, const float *sc, int64_t n_sc)
+{
+    graph_node *cv = &c->ir->nodes[k];
+    graph_value *w = V(c, cv->in[1]);
+    int tr = is_op(cv, "ConvTranspose");
+    int64_t G = graph_attr_int(cv, "group", 1);
+    int64_t n = graph_shape_numel(&w->shape), d0 = w->shape.dims[0], d1 = w->shape.dims[1];
+    int64_t khw = n / (d0 * d1);
+    float *nw = malloc((size_t)n * 4);
+    if (!nw) return NULL;
+    const float *ow = w->data;
+    for (int64_t i = 0; i < d0; i++)
+        for (int64_t j = 0; j < d1; j++) {
+            /* the output channel of weight row (i, j) */
+            int64_t o = tr ? i / (d0 / G) * d1 + j : i;
+            if (o < 0 || o >= n_sc) { free(nw); return NULL; }
+            for (int64_t t = 0; t < khw; t++)
+                nw[(i * d1 + j) * khw + t] = ow[(i * d1 + j) * khw + t] * sc[o];
+        }
+    return nw;
+}
+
+static int const_conv(fctx *c, int k, const char *op)
+{
+    const graph_node *n = &c->ir->nodes[k];
+    return is_op(n, op) && n->n_in >= 2 && is_const(c, n->in[1]) &&
+           V(c, n->in[1])->dtype == GRAPH_DT_F32 &&
+           (n->n_in < 3 || n->in[2] < 0 || is_const(c, n->in[2]));
+}
+
+int graph_deconv_as_conv(const graph_node *n)
+{
+    const int64_t *k, *s, *d, *p, *op;
+    if (!is_op(n, "ConvTranspose") || graph_attr_int(n, "group", 1) != 1 ||
+        graph_attr_ints(n, "_k", &k) != 2 || graph_attr_ints(n, "_s", &s) != 2 ||
+        graph_attr_ints(n, "_d", &d) != 2 || graph_attr_ints(n, "_p", &p) != 4)
+        return 0;
+    int nop = graph_attr_ints(n, "output_padding", &op);
+    if (nop > 0 && (nop != 2 || op[0] || op[1])) return 0;
+    return k[0] == 2 && k[1] == 2 && s[0] == 2 && s[1] == 2 && d[0] == 1 && d[1] == 1 &&
+           !p[0] && !p[1] && !p[2] && !p[3];
+}
+
+/* Conv, or a ConvTranspose that lowers to one: weights and bias take
+ * per-channel folds */
+static int conv_like(fctx *c, int k)
+{
+    return const_conv(c, k, "Conv") ||
+           (const_conv(c, k, "ConvTranspose") && graph_deconv_as_conv(&c->ir->nodes[k]));
+}
+
+/* The constant operand of Add node k when it is one value per channel of
+ * the other operand ([1,]C,1,..,1 against an [N,C,...] tensor of the
+ * output's shape), and which input that other operand is; NULL if not. */
+static const float *channel_addend(fctx *c, int k, int *var)
+{
+    const graph_node *ad = &c->ir->nodes[k];
+    if (!is_op(ad, "Add") || ad->n_in != 2) return NULL;
+    int side = is_const(c, ad->in[0]) ? 1 : 0;
+    const graph_value *a = V(c, ad->in[1 - side]), *x = V(c, ad->in[side]);
+    if (!is_const(c, ad->in[1 - side]) || is_const(c, ad->in[side]) ||
+        a->dtype != GRAPH_DT_F32 || x->shape.rank < 2 ||
+        !graph_shape_eq(&V(c, ad->out[0])->shape, &x->shape))
+        return NULL;
+    int64_t C = x->shape.dims[1];
+    int lead = a->shape.rank - (x->shape.rank - 1);
+    if (graph_shape_numel(&a->shape) != C || (lead != 0 && lead != 1) ||
+        (lead && a->shape.dims[0] != 1) || a->shape.dims[lead] != C)
+        return NULL;
+    *var = side;
+    return a->data;
+}
+
+/* Pass 5: BatchNormalization, and an Add of one constant per channel,
+ * fold into the node before them:
+ *   Conv (or a ConvTranspose that lowers to one) -> BN / Add: weights and
+ *   bias;
+ *   another ConvTranspose -> Add -> BN (Paddle's export): the scale into
+ *   the deconvolution's weights, the shift into the Add's constant. Its
+ *   bias stays a separate Add: oneDNN 2.6's bf16 deconvolution with a
+ *   bias is 50x slower than without (measured, 89 ms against 1.7 ms at
+ *   24x480x480). */
 static graph_status fold_bn(fctx *c)
 {
     graph_ir *ir = c->ir;
     for (int k = 0; k < ir->n_nodes; k++) {
         graph_node *bn = &ir->nodes[k];
-        if (bn->dead || !is_op(bn, "BatchNormalization")) continue;
-        int x = bn->in[0], ck = c->prod[x];
-        if (ck < 0 || c->cons[x] != 1 || !is_op(&ir->nodes[ck], "Conv")) continue;
-        graph_node *cv = &ir->nodes[ck];
-        graph_value *w = V(c, cv->in[1]);
-        int64_t OC = w->shape.dims[0], per = graph_shape_numel(&w->shape) / OC;
-        const float *sc = V(c, bn->in[1])->data, *sh = V(c, bn->in[2])->data,
+        if (bn->dead) continue;
+        int av = 0;
+        const float *bias_add = channel_addend(c, k, &av);
+        if (bias_add) {
+            /* Conv -> Add(per-channel constant): the conv's bias */
+            int x = bn->in[av], pk = c->prod[x];
+            if (pk < 0 || c->cons[x] != 1 || !conv_like(c, pk)) continue;
+            int64_t OC = V(c, x)->shape.dims[1];
+            if (conv_oc(c, pk) != OC) continue;
+            float *nb = malloc((size_t)OC * 4);
+            if (!nb) return GRAPH_ERR_NOMEM;
+            const graph_node *cv = &ir->nodes[pk];
+            const float *ob = cv->n_in > 2 && cv->in[2] >= 0 ? V(c, cv->in[2])->data : NULL;
+            for (int64_t o = 0; o < OC; o++) nb[o] = (ob ? ob[o] : 0.f) + bias_add[o];
+            graph_status st = set_conv_wb(c, pk, NULL, nb, "_bias");
+            if (st) return st;
+            ir->nodes[pk].out[0] = ir->nodes[k].out[0];
+            ir->nodes[k].dead = 1;
+            if ((st = recount(c))) return st;
+            continue;
+        }
+        if (!is_op(bn, "BatchNormalization")) continue;
+        int x = bn->in[0], pk = c->prod[x], ck = -1, var = 0;
+        const float *addend = NULL;
+        if (pk < 0 || c->cons[x] != 1) continue;
+        if (conv_like(c, pk)) ck = pk;
+        else if ((addend = channel_addend(c, pk, &var))) {
+            int d = ir->nodes[pk].in[var];
+            int dk = c->prod[d];
+            /* (a deconvolution without a bias of its own) */
+            if (dk >= 0 && c->cons[d] == 1 && const_conv(c, dk, "ConvTranspose") &&
+                (ir->nodes[dk].n_in < 3 || ir->nodes[dk].in[2] < 0))
+                ck = dk;
+        }
+        int64_t OC = V(c, x)->shape.dims[1];
+        if (ck < 0 || conv_oc(c, ck) != OC) continue;
+        const float *g = V(c, bn->in[1])->data, *be = V(c, bn->in[2])->data,
                     *mu = V(c, bn->in[3])->data, *va = V(c, bn->in[4])->data;
         float eps = graph_attr_float(bn, "epsilon", 1e-5f);
-        float *nw = malloc((size_t)(OC * per) * 4), *nb = malloc((size_t)OC * 4);
-        if (!nw || !nb) { free(nw); free(nb); return GRAPH_ERR_NOMEM; }
-        const float *ow = w->data;
+        float *sc = malloc((size_t)OC * 4), *nb = malloc((size_t)OC * 4);
+        if (!sc || !nb) { free(sc); free(nb); return GRAPH_ERR_NOMEM; }
+        const graph_node *cv = &ir->nodes[ck];
         const float *ob = cv->n_in > 2 && cv->in[2] >= 0 ? V(c, cv->in[2])->data : NULL;
         for (int64_t o = 0; o < OC; o++) {
-            float s = sc[o] / sqrtf(va[o] + eps);
-            for (int64_t i = 0; i < per; i++) nw[o * per + i] = ow[o * per + i] * s;
-            nb[o] = ((ob ? ob[o] : 0) - mu[o]) * s + sh[o];
+            sc[o] = g[o] / sqrtf(va[o] + eps);
+            float b0 = addend ? addend[o] : ob ? ob[o] : 0.f;
+            nb[o] = (b0 - mu[o]) * sc[o] + be[o];
         }
-        graph_status st = set_conv_wb(c, ck, nw, nb, "_bn");
-        if (st) return st;
-        ir->nodes[ck].out[0] = ir->nodes[k].out[0];
+        float *nw = scaled_weights(c, ck, sc, OC);
+        free(sc);
+        if (!nw) { free(nb); return GRAPH_ERR_NOMEM; }
+        graph_status st;
+        if (!addend) {
+            st = set_conv_wb(c, ck, nw, nb, "_bn");
+            if (st) return st;
+            ir->nodes[ck].out[0] = ir->nodes[k].out[0];
+        } else {
+            /* new weights for the deconvolution, the shift as the Add's
+             * constant */
+            graph_shape ws = V(c, ir->nodes[ck].in[1])->shape;
+            int wv = graph_ir_add_value(ir, "_bn_w");
+            int bv = wv < 0 ? -1 : add_const_f32(c, "_bn_shift", nb, OC);
+            free(nb);
+            if (wv < 0 || bv < 0) { free(nw); return GRAPH_ERR_NOMEM; }
+            ir->values[wv].dtype = GRAPH_DT_F32;
+            ir->values[wv].shape = ws;
+            ir->values[wv].data = nw;
+            ir->values[wv].owns_data = 1;
+            graph_node *dv = &ir->nodes[ck];
+            dv->in[1] = wv;
+            graph_node *ad = &ir->nodes[pk];
+            /* the shift's shape: OC along axis 1 of the output */
+            graph_value *sv = &ir->values[bv];
+            sv->shape = V(c, ad->in[1 - var])->shape;
+            ad->in[1 - var] = bv;
+            ad->out[0] = ir->nodes[k].out[0];
+        }
         ir->nodes[k].dead = 1;
         if ((st = recount(c))) return st;
     }
@@ -427,30 +625,42 @@ static int chain_ok(const graph_node *n)
  * e's post-ops being folded into n's weights instead. */
 static int elt_ok_for(const graph_node *n, const graph_node *e, int skip)
 {
-    /* f32 deconvolution with an eltwise post-op is 40-100x slower (notes) */
-    if (is_op(n, "ConvTranspose")) return 0;
+    /* a deconvolution with any post-op is 40-300x slower (notes; measured
+     * here 90 ms against 1.7 ms in bf16); one that lowers to a 1x1
+     * convolution takes them */
+    if (is_op(n, "ConvTranspose") && !graph_deconv_as_conv(n)) return 0;
     if (n->n_post + e->n_post - skip > GRAPH_MAX_POST) return 0;
+    /* a logistic post-op costs more than a separate pass (measured: the
+     * detector's last 1x1 conv with it 3.8 ms f32 / 2.3 ms bf16, without
+     * it and a separate logistic 1.1 / 0.6 ms) */
+    for (int p = skip; p < e->n_post; p++)
+        if (e->post[p].alg == dnnl_eltwise_logistic) return 0;
     graph_node t = *n;
     for (int p = skip; p < e->n_post; p++) add_elt(&t, e->post[p].alg, e->post[p].alpha, e->post[p].beta);
     return chain_ok(&t);
 }
 
-/* Conv followed by linear(a, b): the same conv with weights * a and bias
- * * a + b (exact up to rounding; it also keeps the chain after it free of
- * a second linear, see chain_ok). */
+/* Conv (or a ConvTranspose that lowers to one) followed by linear(a, b):
+ * the same conv with weights * a and bias * a + b (exact up to rounding;
+ * it also keeps the chain after it free of a second linear, see
+ * chain_ok). */
 static graph_status fold_linear(fctx *c, int k, float a, float b)
 {
     graph_ir *ir = c->ir;
     graph_node *cv = &ir->nodes[k];
-    graph_value *w = V(c, cv->in[1]);
-    int64_t OC = w->shape.dims[0], nw = graph_shape_numel(&w->shape);
-    float *d = malloc((size_t)nw * 4), *nb = malloc((size_t)OC * 4);
-    if (!d || !nb) { free(d); free(nb); return GRAPH_ERR_NOMEM; }
-    const float *ow = w->data;
+    int64_t OC = conv_oc(c, k);
+    if (OC < 1) return GRAPH_ERR_SHAPE;
+    float *sc = malloc((size_t)OC * 4), *nb = malloc((size_t)OC * 4);
+    if (!sc || !nb) { free(sc); free(nb); return GRAPH_ERR_NOMEM; }
     const float *ob = cv->n_in > 2 && cv->in[2] >= 0 ? V(c, cv->in[2])->data : NULL;
-    for (int64_t i = 0; i < nw; i++) d[i] = ow[i] * a;
-    for (int64_t o = 0; o < OC; o++) nb[o] = (ob ? ob[o] : 0.f) * a + b;
-    return set_conv_wb(c, k, d, nb, "_lin");
+    for (int64_t o = 0; o < OC; o++) {
+        sc[o] = a;
+        nb[o] = (ob ? ob[o] : 0.f) * a + b;
+    }
+    float *nw = scaled_weights(c, k, sc, OC);
+    free(sc);
+    if (!nw) { free(nb); return GRAPH_ERR_NOMEM; }
+    return set_conv_wb(c, k, nw, nb, "_lin");
 }
 
 /* Pass 6: Conv + residual Add (sum) and eltwise post-ops; MatMul/Gemm too */
@@ -471,8 +681,19 @@ static graph_status post_ops(fctx *c)
             graph_node *m = &ir->nodes[nx];
             int has_sum = 0;
             for (int p = 0; p < n->n_post; p++) has_sum |= n->post[p].kind == GP_SUM;
-            int fold = conv && is_op(m, "_Elt") && !n->n_post && m->n_post && m->post[0].alg == dnnl_eltwise_linear &&
-                       is_const(c, n->in[1]) && V(c, n->in[1])->dtype == GRAPH_DT_F32;
+            int fold = conv_like(c, k) && is_op(m, "_Elt") && !n->n_post && m->n_post &&
+                       m->post[0].alg == dnnl_eltwise_linear;
+            if (fold && m->n_post > 1 && !elt_ok_for(n, m, 1) && !(conv && strchr(dbg, 'c'))) {
+                /* the rest of the chain stays apart (a logistic): its
+                 * leading linear still folds into the weights */
+                graph_status fs = fold_linear(c, k, m->post[0].alpha, m->post[0].beta);
+                if (fs) return fs;
+                m = &ir->nodes[nx];
+                memmove(m->post, m->post + 1, (size_t)(m->n_post - 1) * sizeof m->post[0]);
+                m->n_post--;
+                if ((fs = recount(c))) return fs;
+                break;
+            }
             if (is_op(m, "_Elt") && elt_ok_for(n, m, fold) && !(mm && strchr(dbg, 'm')) && !(conv && strchr(dbg, 'c'))) {
                 if (fold) {
                     graph_status fs = fold_linear(c, k, m->post[0].alpha, m->post[0].beta);
@@ -517,6 +738,7 @@ graph_status graph_fuse(graph_ir *ir, char *err, size_t errlen)
     const char *skip = getenv("GRAPH_DEBUG_SKIP");
     if (!skip) skip = "";
     if (!st && !strchr(skip, 'h')) st = hardswish(&c);
+    if (!st && !strchr(skip, 'r')) st = se_residual(&c);
     if (!st && !strchr(skip, 'l')) st = layernorm(&c);
     if (!st && !strchr(skip, 'b')) st = fold_bn(&c);
     if (!st && !strchr(skip, 'p')) st = post_ops(&c);

@@ -117,6 +117,11 @@ graph_status graph_ref_run(const graph_node *n, int64_t opset,
                            graph_view *out, int n_out,
                            char *err, size_t errlen);
 
+/* A ConvTranspose that lowers to a 1x1 convolution to 4 x OC channels
+ * and a depth-to-space copy: kernel 2x2, stride 2, no padding, one group,
+ * no dilation (graph_fuse.c; shapes inferred). */
+int graph_deconv_as_conv(const graph_node *n);
+
 /* counters (graph_core.c) */
 void graph_count_primitive(void);
 

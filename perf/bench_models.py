@@ -20,7 +20,11 @@ model file and the same input tensor:
 Each harness loads the model and runs once (warm-up), then the driver asks
 each for one run in turn, --runs rounds, rotating the order every round, so
 drift hits all systems alike; the table gives medians (and the spread as
-p10-p90). Before any timing the PyTorch translation is checked against ONNX
+p10-p90). Before each run the driver waits --pause seconds (default 0.05):
+with several threads, the previous system's idle workers spin for a while
+after their run (OpenMP's and ONNX Runtime's thread pools both do) and
+would otherwise take a core from the next one; in the first 2-thread
+tables this skewed batch-1 recognizer rows by up to 2x. Before any timing the PyTorch translation is checked against ONNX
 Runtime on each model (max abs error <= 1e-3, else the run stops).
 
 Inputs: the detector gets a rendered page of text (tests/ort/make_inputs.py)
@@ -182,6 +186,7 @@ def main():
     ap.add_argument("--only", default="det,rec,cls")
     ap.add_argument("--systems", default="docrt-f32,docrt-bf16,ort,torch")
     ap.add_argument("--rec-batches", default="1,8")
+    ap.add_argument("--pause", type=float, default=0.05)
     ap.add_argument("--out", default=os.path.join(ROOT, "perf", "results", "models"))
     args = ap.parse_args()
     systems = args.systems.split(",")
@@ -220,6 +225,7 @@ def main():
                 try:
                     for r in range(args.runs):
                         for h in hs[r % len(hs):] + hs[:r % len(hs)]:
+                            time.sleep(args.pause)
                             times[h.name] += h.run(1)
                 finally:
                     for h in hs:
@@ -237,6 +243,7 @@ def main():
     meta = {"cpu": cpu_name(), "cores": os.cpu_count(),
             "command": "/usr/bin/python3 perf/bench_models.py " + " ".join(sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d"), "systems": systems,
+            "pause_s": args.pause,
             "torch": "Debian python3-torch 1.13.1 (oneDNN 2.6.3, OpenBLAS)",
             "ort": "onnxruntime-node 1.30.0 (CPU EP, graph optimisation 'all')"}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -248,7 +255,8 @@ def main():
         (" docrt-int8 / ort |" if i8 else "") + " torch / docrt-bf16 |"
     lines = [f"Machine: {meta['cpu']}, {meta['cores']} cores. Command: "
              f"`{meta['command']}`. Median of {args.runs} interleaved runs "
-             "after one warm-up (p10-p90 in the JSON).", "", hdr,
+             f"after one warm-up, {args.pause:g} s pause before each "
+             "(p10-p90 in the JSON).", "", hdr,
              "|" + "---|" * (5 + i8 + len(systems))]
 
     def ratio(r, a, b, fmt="{:.2f}"):

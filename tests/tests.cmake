@@ -116,3 +116,15 @@ if(TEST test_bad_catalogue)
 endif()
 docrt_test_props(test_int8_ranges LABELS "unit" TIMEOUT 60)
 docrt_test_props(test_lexicon LABELS "unit" TIMEOUT 60)
+
+# One small model per fusion pattern (tests/fusion/make_fusion_models.py),
+# PyTorch's outputs as the reference.
+if(TEST test_fusion)
+  add_test(NAME fusion_models_gen
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/fusion/make_fusion_models.py
+                   ${CMAKE_BINARY_DIR}/fusion_models)
+  set_tests_properties(fusion_models_gen PROPERTIES
+    FIXTURES_SETUP fusion_models LABELS "unit" TIMEOUT 120)
+  set_tests_properties(test_fusion PROPERTIES
+    FIXTURES_REQUIRED fusion_models LABELS "unit" TIMEOUT 300)
+endif()
