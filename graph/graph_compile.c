@@ -441,6 +441,15 @@ static graph_status observe_range(graph_stream *s, const bucket *b, const step *
     return r;
 }
 
+/* value v as a reference kernel sees it */
+static graph_view ref_view(graph_stream *s, const bucket *b, int v)
+{
+    return (graph_view){ .dtype = b->ir.values[v].dtype,
+                         .nhwc = b->rv[v].layout == LAYOUT_NHWC && b->ir.values[v].shape.rank == 4,
+                         .shape = b->ir.values[v].shape,
+                         .data = value_ptr(s, b, v) };
+}
+
 graph_status graph_stream_run(graph_stream *s, int bi, const void *const *inputs, const void **outputs)
 {
     if (!s || !inputs || !outputs || bi < 0 || bi >= s->c->n_buckets) {
@@ -479,13 +488,11 @@ graph_status graph_stream_run(graph_stream *s, int bi, const void *const *inputs
         graph_view in[16], out[4];
         for (int i = 0; i < st->n_in; i++) {
             int v = st->in[i];
-            in[i] = v >= 0 ? (graph_view){ b->ir.values[v].dtype, b->ir.values[v].shape, value_ptr(s, b, v) }
-                           : (graph_view){ 0 };
+            in[i] = v >= 0 ? ref_view(s, b, v) : (graph_view){ 0 };
         }
         for (int i = 0; i < st->n_out; i++) {
             int v = st->out[i];
-            out[i] = v >= 0 ? (graph_view){ b->ir.values[v].dtype, b->ir.values[v].shape, value_ptr(s, b, v) }
-                            : (graph_view){ 0 };
+            out[i] = v >= 0 ? ref_view(s, b, v) : (graph_view){ 0 };
         }
         graph_status rs = graph_ref_run(st->node, c->opset, in, st->n_in, out, st->n_out, s->err, sizeof s->err);
         if (rs) return rs;

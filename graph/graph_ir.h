@@ -107,6 +107,9 @@ graph_status graph_infer_node(graph_ir *ir, graph_node *n, int64_t opset,
 /* Reference kernels on dense row-major tensors. */
 typedef struct {
     int dtype;
+    /* a 4-D tensor stored N, H, W, C (Resize only: its kernel also runs on
+     * the nhwc f32 or bf16 activations between convolutions) */
+    int nhwc;
     graph_shape shape;
     void *data;
 } graph_view;

@@ -1056,6 +1056,30 @@ done:
     return st;
 }
 
+/* graph_ref.c's resize kernel where the input is (or can stay) nhwc in
+ * f32 or bf16: it runs on the activations in place of their layout and
+ * type, so no reorder to plain f32 and back is needed around it (docTR's
+ * FPN upsamples with align_corners, at up to 256 x 256 x 256). */
+static graph_status lower_resize_ref(lctx *L, const graph_node *n)
+{
+    graph_status st = GRAPH_OK;
+    graph_ir *ir = &L->b->ir;
+    int x0 = n->in[0], y = n->out[0];
+    if (ir->values[x0].data || ir->values[x0].shape.rank != 4 || !is_float(ir->values[x0].dtype) ||
+        L->b->rv[x0].layout != LAYOUT_NHWC)
+        return lower_ref(L, n);
+    step *sp = add_step(L, STEP_REF);
+    if (!sp) return GRAPH_ERR_NOMEM;
+    sp->node = n;
+    sp->n_in = 1;
+    sp->n_out = 1;
+    sp->in[0] = x0;
+    sp->out[0] = y;
+    set_out(L, y, LAYOUT_NHWC);
+    set_dt(L, y, ir->values[x0].dtype);
+    return st;
+}
+
 static graph_status lower_resize(lctx *L, const graph_node *n)
 {
     graph_status st = GRAPH_OK;
@@ -1082,7 +1106,7 @@ static graph_status lower_resize(lctx *L, const graph_node *n)
         ok = (ctm == 0 || (ctm == 2 && ys->dims[2] > 1 && ys->dims[3] > 1)) && f[0] >= 1.f && f[1] >= 1.f;
     }
     if (!ok) /* align_corners, downsampling: graph_ref.c's kernel */
-        return lower_ref(L, n);
+        return lower_resize_ref(L, n);
     int x = in_layout(L, x0, LAYOUT_NHWC, &st);
     if (x < 0) return st;
     set_out(L, y, LAYOUT_NHWC);
@@ -1375,7 +1399,7 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
             int ni = n->n_in < 16 ? n->n_in : 16;
             for (int i = 0; i < ni; i++) {
                 int v = n->in[i];
-                in[i] = v >= 0 ? (graph_view){ ir->values[v].dtype, ir->values[v].shape, ir->values[v].data } : (graph_view){ 0 };
+                in[i] = v >= 0 ? (graph_view){ .dtype = ir->values[v].dtype, .shape = ir->values[v].shape, .data = ir->values[v].data } : (graph_view){ 0 };
             }
             if (!graph_ref_supported(n, in, ni)) {
                 graph_errf(err, errlen, "op %s (node '%s') has no implementation for these inputs", n->op, n->name);

@@ -321,6 +321,103 @@ static graph_status resize(const graph_node *n, const graph_view *x, graph_view 
     return GRAPH_OK;
 }
 
+static inline float bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static inline uint16_t f32_to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* NaN stays NaN */
+    u += 0x7fffu + ((u >> 16) & 1u); /* round to nearest even */
+    return (uint16_t)(u >> 16);
+}
+
+/* One output pixel of a bilinear blend over C contiguous channels: p00 +
+ * u (p01 - p00) along x, then v along y. Cloned for AVX-512 and AVX2 (the
+ * build targets plain x86-64; the loader picks the clone the CPU runs). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GRAPH_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GRAPH_SIMD_CLONES
+#endif
+GRAPH_SIMD_CLONES
+static void blend_f32(const float *p00, const float *p01, const float *p10, const float *p11,
+                      float *d, int64_t C, float u, float v)
+{
+    for (int64_t c = 0; c < C; c++) {
+        float a = p00[c] + u * (p01[c] - p00[c]);
+        float e = p10[c] + u * (p11[c] - p10[c]);
+        d[c] = a + v * (e - a);
+    }
+}
+
+GRAPH_SIMD_CLONES
+static void blend_bf16(const uint16_t *p00, const uint16_t *p01, const uint16_t *p10,
+                       const uint16_t *p11, uint16_t *d, int64_t C, float u, float v)
+{
+    for (int64_t c = 0; c < C; c++) {
+        float q00 = bf16_to_f32(p00[c]), q01 = bf16_to_f32(p01[c]);
+        float q10 = bf16_to_f32(p10[c]), q11 = bf16_to_f32(p11[c]);
+        float a = q00 + u * (q01 - q00), e = q10 + u * (q11 - q10);
+        d[c] = f32_to_bf16(a + v * (e - a));
+    }
+}
+
+/* The same resize on N x H x W x C data, f32 or bf16 (computed in f32):
+ * the channels of a pixel are contiguous, so each output pixel is four
+ * contiguous runs of C values blended (blend_*). */
+static graph_status resize_nhwc(const graph_node *n, const graph_view *x, graph_view *y)
+{
+    const int64_t *m, *sb;
+    if (graph_attr_ints(n, "_mode", &m) < 3 || graph_attr_ints(n, "_scale_bits", &sb) < 2)
+        return GRAPH_ERR_INVALID;
+    float sc[2];
+    memcpy(&sc[0], &sb[0], 4);
+    memcpy(&sc[1], &sb[1], 4);
+    int64_t N = x->shape.dims[0], C = x->shape.dims[1], H = x->shape.dims[2], W = x->shape.dims[3];
+    int64_t OH = y->shape.dims[2], OW = y->shape.dims[3];
+    int bf = x->dtype == GRAPH_DT_BF16;
+    int64_t *iy = malloc(sizeof(int64_t) * (size_t)(2 * OH + 2 * OW));
+    float *wy = malloc(sizeof(float) * (size_t)(OH + OW));
+    if (!iy || !wy) {
+        free(iy);
+        free(wy);
+        return GRAPH_ERR_NOMEM;
+    }
+    int64_t *iy1 = iy + OH, *ix = iy + 2 * OH, *ix1 = ix + OW;
+    float *wx = wy + OH;
+    resize_taps(m, H, OH, sc[0], iy, iy1, wy);
+    resize_taps(m, W, OW, sc[1], ix, ix1, wx);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t b = 0; b < N; b++)
+        for (int64_t oy = 0; oy < OH; oy++) {
+            const int64_t s0 = (b * H + iy[oy]) * W, s1 = (b * H + iy1[oy]) * W;
+            const int64_t d0 = (b * OH + oy) * OW;
+            const float v = wy[oy];
+            for (int64_t ox = 0; ox < OW; ox++) {
+                int64_t o00 = (s0 + ix[ox]) * C, o01 = (s0 + ix1[ox]) * C;
+                int64_t o10 = (s1 + ix[ox]) * C, o11 = (s1 + ix1[ox]) * C;
+                int64_t od = (d0 + ox) * C;
+                if (bf) {
+                    const uint16_t *s = x->data;
+                    blend_bf16(s + o00, s + o01, s + o10, s + o11, (uint16_t *)y->data + od, C, wx[ox], v);
+                } else {
+                    const float *s = x->data;
+                    blend_f32(s + o00, s + o01, s + o10, s + o11, (float *)y->data + od, C, wx[ox], v);
+                }
+            }
+        }
+    free(iy);
+    free(wy);
+    return GRAPH_OK;
+}
+
 graph_status graph_ref_run(const graph_node *n, int64_t opset, const graph_view *in,
                            int n_in, graph_view *out, int n_out, char *err, size_t errlen)
 {
@@ -354,7 +451,11 @@ graph_status graph_ref_run(const graph_node *n, int64_t opset, const graph_view 
     }
     if (is_op(n, "Transpose")) return transpose(n, &in[0], y);
     if (is_op(n, "Resize") || is_op(n, "Upsample")) {
-        if (in[0].dtype != GRAPH_DT_F32 || in[0].shape.rank != 4) return GRAPH_ERR_UNSUPPORTED;
+        if (in[0].shape.rank != 4 || in[0].nhwc != y->nhwc) return GRAPH_ERR_UNSUPPORTED;
+        if (in[0].nhwc && (in[0].dtype == GRAPH_DT_F32 || in[0].dtype == GRAPH_DT_BF16) &&
+            y->dtype == in[0].dtype)
+            return resize_nhwc(n, &in[0], y);
+        if (in[0].dtype != GRAPH_DT_F32 || in[0].nhwc) return GRAPH_ERR_UNSUPPORTED;
         return resize(n, &in[0], y);
     }
     if (is_op(n, "Gather")) return gather(n, in, y, err, errlen);

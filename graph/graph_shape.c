@@ -688,7 +688,7 @@ graph_status graph_infer_node(graph_ir *ir, graph_node *n, int64_t opset, char *
     for (int i = 0; i < n->n_in; i++) {
         graph_value *v = IN(ir, n, i);
         if (v && !v->data) all_const = 0;
-        in[i] = v ? (graph_view){ v->dtype, v->shape, v->data } : (graph_view){ 0 };
+        in[i] = v ? (graph_view){ .dtype = v->dtype, .shape = v->shape, .data = v->data } : (graph_view){ 0 };
     }
     if (is_op(n, "Shape")) all_const = 1;
     if (!all_const || n->n_out != 1 || n->out[0] < 0 || !graph_ref_supported(n, in, n->n_in)) return GRAPH_OK;
@@ -697,7 +697,7 @@ graph_status graph_infer_node(graph_ir *ir, graph_node *n, int64_t opset, char *
     if (cnt > ((int64_t)1 << 26)) return GRAPH_OK; /* leave huge tensors to run time */
     void *data = malloc((size_t)cnt * graph_dtype_size(y->dtype) + 8);
     if (!data) return GRAPH_ERR_NOMEM;
-    graph_view out = { y->dtype, y->shape, data };
+    graph_view out = { .dtype = y->dtype, .shape = y->shape, .data = data };
     st = graph_ref_run(n, opset, in, n->n_in, &out, 1, err, errlen);
     if (st) { free(data); return st; }
     y->data = data;

@@ -169,12 +169,31 @@ def conv_add_bias(out):
     g.save(os.path.join(out, "conv_add_bias"), y, r.shape, x, r.numpy())
 
 
+def resize_between_convs(out, name, scale, align_corners):
+    """Conv -> Resize (bilinear) -> Conv, the Resize one oneDNN cannot run
+    (align_corners; half_pixel downsampling): graph_ref.c's kernel on the
+    nhwc activations, with no reorder to plain f32 around it."""
+    x = rand(1, 5, 10, 12)
+    w1, w2 = rand(8, 5, 1, 1, scale=0.4), rand(6, 8, 3, 3, scale=0.2)
+    g = Graph(x.shape)
+    a = g.op("Conv", ["x", g.const(w1)])
+    r = g.op("Resize", [a, "", g.const([1, 1, scale, scale])], mode="linear",
+             coordinate_transformation_mode="align_corners" if align_corners else "half_pixel")
+    y = g.op("Conv", [r, g.const(w2)], pads=[1, 1, 1, 1])
+    ra = F.conv2d(t(x), t(w1))
+    rr = F.interpolate(ra, scale_factor=scale, mode="bilinear", align_corners=align_corners)
+    ref = F.conv2d(rr, t(w2), padding=1)
+    g.save(os.path.join(out, name), y, ref.shape, x, ref.numpy())
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     for make in (deconv_head, deconv_bias_relu, deconv_k3_bn, deconv_grouped,
                  se_residual, conv_add_bias):
         make(sys.argv[1])
+    resize_between_convs(sys.argv[1], "resize_align_corners", 2.0, True)
+    resize_between_convs(sys.argv[1], "resize_down", 0.5, False)
 
 
 if __name__ == "__main__":
