@@ -429,6 +429,11 @@ done:
     return nv;
 }
 
+static int const_f32(const graph_ir *ir, int v)
+{
+    return v >= 0 && ir->values[v].data && ir->values[v].dtype == GRAPH_DT_F32;
+}
+
 /* A ConvTranspose with a 2x2 kernel at stride 2 (graph_deconv_as_conv):
  * each input pixel writes its own 2x2 output block, so it is a 1x1
  * convolution to 4 x OC channels, ordered (dy, dx, oc), then a
@@ -1378,7 +1383,8 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
             st = GRAPH_ERR_UNSUPPORTED;
             break;
         }
-        if (graph_deconv_as_conv(n)) st = lower_deconv_conv(&L, n);
+        if (graph_deconv_as_conv(n) && const_f32(ir, n->in[1]) && (n->n_in < 3 || n->in[2] < 0 || const_f32(ir, n->in[2])))
+            st = lower_deconv_conv(&L, n);
         else if (is_op(n, "Conv") || is_op(n, "ConvTranspose")) st = lower_conv(&L, n);
         else if (is_op(n, "MaxPool") || is_op(n, "AveragePool") || is_op(n, "GlobalAveragePool")) st = lower_pool(&L, n);
         else if (is_op(n, "_Elt")) st = lower_elt(&L, n);
