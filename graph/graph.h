@@ -142,7 +142,9 @@ enum {
  * AMX, else F32 (graph_precision_resolve says which). */
 /* INT8: each convolution of the classes in int8_convs whose input has a
  * calibrated range takes int8 input (u8 when the range is non-negative,
- * else s8; per-tensor scale, a quantizing reorder before it) and s8 weights
+ * or, for a convolution that reads no padding, u8 with a zero point taken
+ * out through the bias; else s8; per-tensor scale, a quantizing reorder
+ * before it) and s8 weights
  * with per-output-channel scales, and gives the float type of the rest of
  * the plan (int8_float: f32 or bf16). Transposed
  * convolutions and everything else stay float. */

@@ -29,7 +29,7 @@
 typedef struct {
     struct graph_compiled *c;
     bucket *b;
-    int *conv[5];       /* per value: its copy in [layout + 2 * bf16], [4]: int8, or -1 */
+    int *conv[6];       /* per value: its copy in [layout + 2 * bf16], [4]: int8, [5]: u8 with a zero point, or -1 */
     int cap;
     dnnl_stream_t strm; /* for packing weights at compile */
     int *last;          /* per value: last node that reads it (through aliases) */
@@ -53,7 +53,7 @@ static graph_status grow(lctx *L)
     rt_value *rv = realloc(b->rv, (size_t)cap * sizeof *rv);
     if (!rv) return GRAPH_ERR_NOMEM;
     b->rv = rv;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         int *p = realloc(L->conv[k], (size_t)cap * sizeof(int));
         if (!p) return GRAPH_ERR_NOMEM;
         L->conv[k] = p;
@@ -61,7 +61,7 @@ static graph_status grow(lctx *L)
     for (int i = L->cap; i < cap; i++) {
         memset(&b->rv[i], 0, sizeof b->rv[i]);
         b->rv[i].root = i;
-        L->conv[0][i] = L->conv[1][i] = L->conv[2][i] = L->conv[3][i] = L->conv[4][i] = -1;
+        for (int k = 0; k < 6; k++) L->conv[k][i] = -1;
     }
     L->cap = cap;
     return GRAPH_OK;
@@ -360,13 +360,45 @@ static int sum_operand(const graph_node *n)
     return -1;
 }
 
-/* the scale that maps a range (the clipped one) onto u8 (a non-negative
- * range) or s8 */
-static float int8_scale(const graph_range *r, int *u8)
+/* How a calibrated range (the clipped one) maps onto 8 bits: u8 for a
+ * non-negative range; where the conv allows a zero point (zp_ok), u8 over
+ * [clo, chi] with zero point -clo * scale, else s8 over [-amax, amax]. A
+ * range just below zero (a hardswish output: [-0.04, 2.4]) keeps twice the
+ * resolution with the zero point. */
+typedef struct {
+    float scale;
+    int u8;
+    int32_t zp;
+} int8_quant;
+
+static int8_quant quant_of(const graph_range *r, int zp_ok)
 {
-    *u8 = r->clo >= 0;
-    float amax = *u8 ? r->chi : fmaxf(fabsf(r->clo), fabsf(r->chi));
-    return amax > 0 ? (*u8 ? 255.f : 127.f) / amax : 1.f;
+    int8_quant q = { 1.f, r->clo >= 0, 0 };
+    if (q.u8) {
+        if (r->chi > 0) q.scale = 255.f / r->chi;
+    } else if (zp_ok && r->chi > r->clo) {
+        q.u8 = 1;
+        q.scale = 255.f / (r->chi - r->clo);
+        q.zp = (int32_t)lrintf(-r->clo * q.scale);
+        if (q.zp > 255) q.zp = 255;
+    } else {
+        float amax = fmaxf(fabsf(r->clo), fabsf(r->chi));
+        if (amax > 0) q.scale = 127.f / amax;
+    }
+    return q;
+}
+
+/* A zero point on the input is exact for a conv that reads no padding:
+ * the conv of (x * s + zp) is s * conv(x) + zp * (sum of the weights),
+ * taken out through the bias. oneDNN's own source zero point would move
+ * the conv to a slower kernel (notes). */
+static int zp_ok_for(const graph_node *n)
+{
+    const int64_t *p;
+    int np = graph_attr_ints(n, "_p", &p);
+    for (int i = 0; i < np; i++)
+        if (p[i]) return 0;
+    return 1;
 }
 
 /* The calibrated range of conv n's input when n runs in int8 (an INT8
@@ -386,25 +418,23 @@ static const graph_range *int8_range(lctx *L, const graph_node *n, int64_t G, in
     if (!r || !(r->clo <= r->chi) || !isfinite(r->clo) || !isfinite(r->chi) || !(r->count > 0)) return NULL;
     /* the input's signal-to-noise ratio once quantized (uniform rounding
      * noise of step^2 / 12 against the mean square) */
-    int u8;
-    float step = 1.f / int8_scale(r, &u8);
+    float step = 1.f / quant_of(r, zp_ok_for(n)).scale;
     double ms = r->sumsq / r->count;
     if (!(ms > 0) || 10.0 * log10(12.0 * ms / ((double)step * step)) < L->c->int8_min_sqnr) return NULL;
     return r;
 }
 
-/* value v quantized for an int8 conv: nhwc u8/s8, v * scale rounded and
- * saturated by a reorder step; one per value. Returns the value, or -1 with
- * *status set. */
-static int quant_in(lctx *L, const graph_node *n, int v, const graph_range *r, float *scale, graph_status *status)
+/* value v quantized for an int8 conv: nhwc u8/s8, v * scale (+ zero point)
+ * rounded and saturated by a reorder step; one per value and kind. Returns
+ * the value, or -1 with *status set. */
+static int quant_in(lctx *L, const graph_node *n, int v, const int8_quant *q, graph_status *status)
 {
-    int u8;
-    *scale = int8_scale(r, &u8);
-    if (L->conv[4][v] >= 0) return L->conv[4][v];
+    int slot = q->zp ? 5 : 4;
+    if (L->conv[slot][v] >= 0) return L->conv[slot][v];
     int xv = in_layout(L, v, LAYOUT_NHWC, status);
     if (xv < 0) return -1;
     graph_shape sh = L->b->ir.values[v].shape;
-    int nv = new_value(L, v, u8 ? GRAPH_DT_U8 : GRAPH_DT_I8, &sh, LAYOUT_NHWC);
+    int nv = new_value(L, v, q->u8 ? GRAPH_DT_U8 : GRAPH_DT_I8, &sh, LAYOUT_NHWC);
     if (nv < 0) { *status = GRAPH_ERR_NOMEM; return -1; }
     graph_status st = GRAPH_OK;
     dnnl_memory_desc_t a, c;
@@ -414,7 +444,8 @@ static int quant_in(lctx *L, const graph_node *n, int v, const graph_range *r, f
     dnnl_primitive_attr_t at = new_attr();
     step *sp = add_step(L, STEP_PRIM);
     if (!sp || !at) { st = GRAPH_ERR_NOMEM; goto done; }
-    DN(dnnl_primitive_attr_set_output_scales(at, 1, 0, scale), "quantize scales");
+    DN(dnnl_primitive_attr_set_output_scales(at, 1, 0, &q->scale), "quantize scales");
+    if (q->zp) DN(dnnl_primitive_attr_set_zero_points(at, DNNL_ARG_DST, 1, 0, &q->zp), "quantize zero point");
     DN(dnnl_reorder_primitive_desc_create(&pd, &a, L->c->engine, &c, L->c->engine, at), "quantize");
     sp->is_reorder = 1;
     L->b->n_quantize++;
@@ -425,7 +456,7 @@ done:
     if (pd) dnnl_primitive_desc_destroy(pd);
     if (at) dnnl_primitive_attr_destroy(at);
     if (st) { *status = st; return -1; }
-    L->conv[4][v] = nv;
+    L->conv[slot][v] = nv;
     return nv;
 }
 
@@ -550,8 +581,9 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
     graph_attr_ints(n, "_p", &p);
     int64_t G = graph_attr_int(n, "group", 1);
     const graph_range *qr = int8_range(L, n, G, k[0], k[1]);
-    float sx = 1.f;
-    int x = qr ? quant_in(L, n, n->in[0], qr, &sx, &st) : in_fmt(L, n->in[0], LAYOUT_NHWC, cdt, &st);
+    int8_quant q8 = qr ? quant_of(qr, zp_ok_for(n)) : (int8_quant){ 1.f, 0, 0 };
+    float sx = q8.scale;
+    int x = qr ? quant_in(L, n, n->in[0], &q8, &st) : in_fmt(L, n->in[0], LAYOUT_NHWC, cdt, &st);
     if (x < 0) goto done;
     int y = n->out[0];
     set_out(L, y, LAYOUT_NHWC);
@@ -589,8 +621,10 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
         int64_t per = OC ? graph_shape_numel(&w->shape) / OC : 0;
         wsc = malloc((size_t)OC * sizeof *wsc);
         osc = malloc((size_t)OC * sizeof *osc);
-        float *bq = has_b ? malloc((size_t)OC * sizeof *bq) : NULL;
-        if (!wsc || !osc || (has_b && !bq)) { free(bq); st = GRAPH_ERR_NOMEM; goto done; }
+        /* an input zero point needs a bias to take out zp * sum(weights) */
+        int nb = has_b || q8.zp;
+        float *bq = nb ? malloc((size_t)OC * sizeof *bq) : NULL;
+        if (!wsc || !osc || (nb && !bq)) { free(bq); st = GRAPH_ERR_NOMEM; goto done; }
         const float *wf = w->data;
         const float *bf = has_b ? ir->values[n->in[2]].data : NULL;
         float gmax = 0;
@@ -602,13 +636,21 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
              * weights quantize to 0 at scale 1 (127 / m would overflow) */
             wsc[o] = m > 1e-6f * gmax && m > 1e-30f ? 127.f / m : 1.f;
             osc[o] = 1.f / (sx * wsc[o]);
-            if (bq) bq[o] = bf[o] * sx * wsc[o];
+            if (bq) {
+                bq[o] = bf ? bf[o] * sx * wsc[o] : 0.f;
+                /* the s8 weights as the packing reorder rounds them (to
+                 * nearest even), summed */
+                double sw = 0;
+                for (int64_t i = 0; q8.zp && i < per; i++) sw += nearbyintf(wf[o * per + i] * wsc[o]);
+                bq[o] -= (float)(q8.zp * sw);
+            }
         }
-        if (has_b) {
-            graph_shape bs = ir->values[n->in[2]].shape;
+        if (nb) {
+            graph_shape bs = { .rank = 1, .dims = { OC } };
             bias_v = new_const(L, "_int8_bias", &bs, bq);
             if (bias_v < 0) { st = GRAPH_ERR_NOMEM; goto done; }
             w = &ir->values[n->in[1]]; /* the value table may have moved */
+            has_b = 1;
         }
         DN(dnnl_primitive_attr_set_output_scales(at, OC, 1 << 1, osc), "int8 output scales");
         L->b->n_int8++;
@@ -1345,11 +1387,11 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
     lctx L = { .c = c, .b = b, .err = err, .errlen = errlen };
     graph_status st = grow(&L);
     if (st) {
-        for (int k = 0; k < 5; k++) free(L.conv[k]);
+        for (int k = 0; k < 6; k++) free(L.conv[k]);
         return st;
     }
     if (dnnl_stream_create(&L.strm, c->engine, dnnl_stream_default_flags) != dnnl_success) {
-        for (int k = 0; k < 5; k++) free(L.conv[k]);
+        for (int k = 0; k < 6; k++) free(L.conv[k]);
         return GRAPH_ERR_DNNL;
     }
     graph_ir *ir = &b->ir;
@@ -1423,6 +1465,6 @@ graph_status graph_lower(struct graph_compiled *c, bucket *b, char *err, size_t 
     }
     dnnl_stream_destroy(L.strm);
     free(L.last);
-    for (int k = 0; k < 5; k++) free(L.conv[k]);
+    for (int k = 0; k < 6; k++) free(L.conv[k]);
     return st;
 }
