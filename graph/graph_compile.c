@@ -494,7 +494,8 @@ graph_status graph_stream_run(graph_stream *s, int bi, const void *const *inputs
             int v = st->out[i];
             out[i] = v >= 0 ? ref_view(s, b, v) : (graph_view){ 0 };
         }
-        graph_status rs = graph_ref_run(st->node, c->opset, in, st->n_in, out, st->n_out, s->err, sizeof s->err);
+        graph_status rs = st->aux ? graph_resize_apply(st->aux, &in[0], &out[0])
+                                  : graph_ref_run(st->node, c->opset, in, st->n_in, out, st->n_out, s->err, sizeof s->err);
         if (rs) return rs;
     }
     dnnl_stream_wait(s->strm);

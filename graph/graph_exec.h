@@ -34,6 +34,7 @@ typedef struct {
     int n_args;
     step_arg args[STEP_MAX_ARGS];
     const graph_node *node;  /* STEP_REF */
+    const void *aux;         /* STEP_REF of a Resize: its grid (graph_resize_grid), owned by the bucket */
     const char *obs_name;    /* a conv: its input's ONNX name (calibration) */
     int obs_value;           /* ... and the value the step reads it from */
     int n_in, n_out;

@@ -385,46 +385,6 @@ static graph_status layernorm(fctx *c)
     return GRAPH_OK;
 }
 
-/* Gives conv node k (Conv or ConvTranspose) new constant weights (nw,
- * shaped as its old ones; NULL keeps them) and bias (nb, one per output
- * channel); takes ownership of nw, frees nb. */
-static graph_status set_conv_wb(fctx *c, int k, float *nw, float *nb, const char *tag)
-{
-    graph_ir *ir = c->ir;
-    char name[32];
-    graph_shape ws = V(c, ir->nodes[k].in[1])->shape;
-    int64_t OC = is_op(&ir->nodes[k], "ConvTranspose")
-                     ? ws.dims[1] * graph_attr_int(&ir->nodes[k], "group", 1)
-                     : ws.dims[0];
-    int wv = ir->nodes[k].in[1];
-    if (nw) {
-        snprintf(name, sizeof name, "%s_w", tag);
-        wv = graph_ir_add_value(ir, name);
-        if (wv < 0) { free(nw); free(nb); return GRAPH_ERR_NOMEM; }
-        ir->values[wv].dtype = GRAPH_DT_F32;
-        ir->values[wv].shape = ws;
-        ir->values[wv].data = nw;
-        ir->values[wv].owns_data = 1;
-    }
-    snprintf(name, sizeof name, "%s_b", tag);
-    int bv = add_const_f32(c, name, nb, OC);
-    free(nb);
-    if (bv < 0) return GRAPH_ERR_NOMEM;
-    graph_node *cv = &ir->nodes[k];
-    if (cv->n_in < 3) {
-        int *in = realloc(cv->in, 3 * sizeof(int));
-        if (!in) return GRAPH_ERR_NOMEM;
-        cv->in = in;
-        cv->n_in = 3;
-    }
-    cv->in[1] = wv;
-    cv->in[2] = bv;
-    return GRAPH_OK;
-}
-
-/* Node k's (Conv or ConvTranspose, constant f32 weights) weights with
- * every output channel o scaled by sc[o]. ONNX lays Conv weights out
- * [OC][IC/G][kh][kw] and ConvTranspose weights [IC][OC/G][kh][kw]. */
 /* output channels of conv node k by its weights */
 static int64_t conv_oc(fctx *c, int k)
 {
@@ -434,6 +394,44 @@ static int64_t conv_oc(fctx *c, int k)
     return is_op(cv, "ConvTranspose") ? ws->dims[1] * graph_attr_int(cv, "group", 1) : ws->dims[0];
 }
 
+/* Gives conv node k (Conv or ConvTranspose) new constant weights (nw,
+ * shaped as its old ones; NULL keeps them) and bias (nb, one per output
+ * channel; NULL keeps the node's bias as it is); takes ownership of nw,
+ * frees nb. */
+static graph_status set_conv_wb(fctx *c, int k, float *nw, float *nb, const char *tag)
+{
+    graph_ir *ir = c->ir;
+    char name[32];
+    graph_shape ws = V(c, ir->nodes[k].in[1])->shape;
+    if (nw) {
+        snprintf(name, sizeof name, "%s_w", tag);
+        int wv = graph_ir_add_value(ir, name);
+        if (wv < 0) { free(nw); free(nb); return GRAPH_ERR_NOMEM; }
+        ir->values[wv].dtype = GRAPH_DT_F32;
+        ir->values[wv].shape = ws;
+        ir->values[wv].data = nw;
+        ir->values[wv].owns_data = 1;
+        ir->nodes[k].in[1] = wv;
+    }
+    if (!nb) return GRAPH_OK;
+    snprintf(name, sizeof name, "%s_b", tag);
+    int bv = add_const_f32(c, name, nb, conv_oc(c, k));
+    free(nb);
+    if (bv < 0) return GRAPH_ERR_NOMEM;
+    graph_node *cv = &ir->nodes[k];
+    if (cv->n_in < 3) {
+        int *in = realloc(cv->in, 3 * sizeof(int));
+        if (!in) return GRAPH_ERR_NOMEM;
+        cv->in = in;
+        cv->n_in = 3;
+    }
+    cv->in[2] = bv;
+    return GRAPH_OK;
+}
+
+/* Node k's (Conv or ConvTranspose, constant f32 weights) weights with
+ * every output channel o scaled by sc[o]. ONNX lays Conv weights out
+ * [OC][IC/G][kh][kw] and ConvTranspose weights [IC][OC/G][kh][kw]. */
 /* (sc: conv_oc(c, k) scales) */
 static float *scaled_weights(fctx *c, int k, const float *sc, int64_t n_sc)
 {
@@ -581,17 +579,10 @@ static graph_status fold_bn(fctx *c)
         } else {
             /* new weights for the deconvolution, the shift as the Add's
              * constant */
-            graph_shape ws = V(c, ir->nodes[ck].in[1])->shape;
-            int wv = graph_ir_add_value(ir, "_bn_w");
-            int bv = wv < 0 ? -1 : add_const_f32(c, "_bn_shift", nb, OC);
+            int bv = add_const_f32(c, "_bn_shift", nb, OC);
             free(nb);
-            if (wv < 0 || bv < 0) { free(nw); return GRAPH_ERR_NOMEM; }
-            ir->values[wv].dtype = GRAPH_DT_F32;
-            ir->values[wv].shape = ws;
-            ir->values[wv].data = nw;
-            ir->values[wv].owns_data = 1;
-            graph_node *dv = &ir->nodes[ck];
-            dv->in[1] = wv;
+            if (bv < 0) { free(nw); return GRAPH_ERR_NOMEM; }
+            if ((st = set_conv_wb(c, ck, nw, NULL, "_bn"))) return st;
             graph_node *ad = &ir->nodes[pk];
             /* the shift's shape: OC along axis 1 of the output */
             graph_value *sv = &ir->values[bv];

@@ -115,6 +115,11 @@ typedef struct {
 } graph_view;
 /* 1 if the op has a reference kernel for these dtypes */
 int graph_ref_supported(const graph_node *n, const graph_view *in, int n_in);
+/* Resize's source rows, columns and weights for node n at these shapes,
+ * made once (malloc'd; NULL when out of memory or not a 4-D Resize), and
+ * the resize that uses them on plain f32 or nhwc f32/bf16 views. */
+void *graph_resize_grid(const graph_node *n, const graph_shape *xs, const graph_shape *ys);
+graph_status graph_resize_apply(const void *grid, const graph_view *x, graph_view *y);
 graph_status graph_ref_run(const graph_node *n, int64_t opset,
                            const graph_view *in, int n_in,
                            graph_view *out, int n_out,

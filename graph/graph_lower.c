@@ -190,9 +190,11 @@ static dnnl_primitive_attr_t new_attr(void)
     return a;
 }
 
-/* reorder src (any strides) into dst; a compile-time step in the plan */
-static graph_status reorder_step(lctx *L, const graph_node *n, const dnnl_memory_desc_t *smd, int sv,
-                                 const dnnl_memory_desc_t *dmd, int dv)
+/* a reorder primitive from src (any strides) into dst, as a step of the
+ * plan: a layout or type change, or a Transpose (counted in n_reorders),
+ * or a data move inside one op's lowering (depth-to-space: not counted) */
+static graph_status copy_step(lctx *L, const graph_node *n, const dnnl_memory_desc_t *smd, int sv,
+                              const dnnl_memory_desc_t *dmd, int dv, int layout_change)
 {
     graph_status st = GRAPH_OK;
     dnnl_primitive_desc_t pd = NULL;
@@ -200,8 +202,11 @@ static graph_status reorder_step(lctx *L, const graph_node *n, const dnnl_memory
     step *s = add_step(L, STEP_PRIM);
     if (!s || !at) { st = GRAPH_ERR_NOMEM; goto done; }
     DN(dnnl_reorder_primitive_desc_create(&pd, smd, L->c->engine, dmd, L->c->engine, at), "reorder");
-    s->is_reorder = 1;
-    L->b->n_reorders++;
+    s->node = n;
+    if (layout_change) {
+        s->is_reorder = 1;
+        L->b->n_reorders++;
+    }
     arg(s, DNNL_ARG_FROM, smd, sv, NULL);
     arg(s, DNNL_ARG_TO, dmd, dv, NULL);
     st = finish_prim(L, n, pd, s);
@@ -209,6 +214,12 @@ done:
     if (pd) dnnl_primitive_desc_destroy(pd);
     if (at) dnnl_primitive_attr_destroy(at);
     return st;
+}
+
+static graph_status reorder_step(lctx *L, const graph_node *n, const dnnl_memory_desc_t *smd, int sv,
+                                 const dnnl_memory_desc_t *dmd, int dv)
+{
+    return copy_step(L, n, smd, sv, dmd, dv, 1);
 }
 
 enum { DT_KEEP = 0 };
@@ -273,6 +284,22 @@ static graph_status set_out(lctx *L, int v, int layout)
 static graph_status pack_attr(lctx *L, const graph_node *n, const void *data, const dnnl_memory_desc_t *smd,
                               const dnnl_memory_desc_t *dmd, const_dnnl_primitive_attr_t pat, const void **out);
 
+/* buf (NULL: out of memory) becomes the bucket's, freed with it; 0, or -1
+ * with buf freed */
+static int keep(bucket *b, void *buf)
+{
+    if (!buf) return -1;
+    if (b->n_packed == b->cap_packed) {
+        int cap = b->cap_packed ? b->cap_packed * 2 : 64;
+        void **pp = realloc(b->packed, (size_t)cap * sizeof *pp);
+        if (!pp) { free(buf); return -1; }
+        b->packed = pp;
+        b->cap_packed = cap;
+    }
+    b->packed[b->n_packed++] = buf;
+    return 0;
+}
+
 static graph_status pack(lctx *L, const graph_node *n, const void *data, const dnnl_memory_desc_t *smd,
                          const dnnl_memory_desc_t *dmd, const void **out)
 {
@@ -291,15 +318,7 @@ static graph_status pack_attr(lctx *L, const graph_node *n, const void *data, co
     bucket *b = L->b;
     size_t sz = dnnl_memory_desc_get_size(dmd);
     void *buf = aligned_alloc(64, (sz + 63) / 64 * 64 + 64);
-    if (!buf) return GRAPH_ERR_NOMEM;
-    if (b->n_packed == b->cap_packed) {
-        int cap = b->cap_packed ? b->cap_packed * 2 : 64;
-        void **pp = realloc(b->packed, (size_t)cap * sizeof *pp);
-        if (!pp) { free(buf); return GRAPH_ERR_NOMEM; }
-        b->packed = pp;
-        b->cap_packed = cap;
-    }
-    b->packed[b->n_packed++] = buf;
+    if (keep(b, buf)) return GRAPH_ERR_NOMEM;
     DN(dnnl_reorder_primitive_desc_create(&pd, smd, L->c->engine, dmd, L->c->engine, pat), "weights reorder");
     DN(dnnl_primitive_create(&p, pd), "weights reorder");
     graph_count_primitive();
@@ -544,17 +563,7 @@ static graph_status lower_deconv_conv(lctx *L, const graph_node *n)
         dnnl_dims_t sb = { H * W * Q, 4 * W * OC, 2 * W * OC, 2 * OC, 1 };
         DN(dnnl_memory_desc_init_by_strides(&a, 5, d, dnnl_dt(cdt), sa), "depth-to-space md");
         DN(dnnl_memory_desc_init_by_strides(&b, 5, d, dnnl_dt(cdt), sb), "depth-to-space md");
-        dnnl_primitive_desc_destroy(pd);
-        pd = NULL;
-        dnnl_primitive_attr_destroy(at);
-        if (!(at = new_attr())) { st = GRAPH_ERR_NOMEM; goto done; }
-        DN(dnnl_reorder_primitive_desc_create(&pd, &a, L->c->engine, &b, L->c->engine, at), "depth-to-space");
-        step *cp = add_step(L, STEP_PRIM);
-        if (!cp) { st = GRAPH_ERR_NOMEM; goto done; }
-        cp->node = n;
-        arg(cp, DNNL_ARG_FROM, &a, t, NULL);
-        arg(cp, DNNL_ARG_TO, &b, y, NULL);
-        st = finish_prim(L, n, pd, cp);
+        st = copy_step(L, n, &a, t, &b, y, 0);
     }
 done:
     if (pd) dnnl_primitive_desc_destroy(pd);
@@ -638,11 +647,13 @@ static graph_status lower_conv(lctx *L, const graph_node *n)
             osc[o] = 1.f / (sx * wsc[o]);
             if (bq) {
                 bq[o] = bf ? bf[o] * sx * wsc[o] : 0.f;
-                /* the s8 weights as the packing reorder rounds them (to
-                 * nearest even), summed */
-                double sw = 0;
-                for (int64_t i = 0; q8.zp && i < per; i++) sw += nearbyintf(wf[o * per + i] * wsc[o]);
-                bq[o] -= (float)(q8.zp * sw);
+                if (q8.zp) {
+                    /* the s8 weights as the packing reorder rounds them
+                     * (to nearest even), summed */
+                    double sw = 0;
+                    for (int64_t i = 0; i < per; i++) sw += nearbyintf(wf[o * per + i] * wsc[o]);
+                    bq[o] -= (float)(q8.zp * sw);
+                }
             }
         }
         if (nb) {
@@ -1103,27 +1114,32 @@ done:
     return st;
 }
 
-/* graph_ref.c's resize kernel where the input is (or can stay) nhwc in
- * f32 or bf16: it runs on the activations in place of their layout and
- * type, so no reorder to plain f32 and back is needed around it (docTR's
- * FPN upsamples with align_corners, at up to 256 x 256 x 256). */
+/* graph_ref.c's resize kernel, with its grid made here once: on the nhwc
+ * f32 or bf16 activations as they are, so no reorder to plain f32 and back
+ * is needed around it (docTR's FPN upsamples with align_corners, at up to
+ * 256 x 256 x 256), else on plain f32. */
 static graph_status lower_resize_ref(lctx *L, const graph_node *n)
 {
     graph_status st = GRAPH_OK;
     graph_ir *ir = &L->b->ir;
-    int x0 = n->in[0], y = n->out[0];
-    if (ir->values[x0].data || ir->values[x0].shape.rank != 4 || !is_float(ir->values[x0].dtype) ||
-        L->b->rv[x0].layout != LAYOUT_NHWC)
-        return lower_ref(L, n);
+    int x = n->in[0], y = n->out[0];
+    if (ir->values[x].shape.rank != 4 || ir->values[y].shape.rank != 4) return lower_ref(L, n);
+    if (ir->values[x].data || !is_float(ir->values[x].dtype) || L->b->rv[x].layout != LAYOUT_NHWC) {
+        x = in_f32(L, x, LAYOUT_PLAIN, &st);
+        if (x < 0) return st;
+    }
+    void *grid = graph_resize_grid(n, &ir->values[x].shape, &ir->values[y].shape);
+    if (keep(L->b, grid)) return GRAPH_ERR_NOMEM;
     step *sp = add_step(L, STEP_REF);
     if (!sp) return GRAPH_ERR_NOMEM;
     sp->node = n;
+    sp->aux = grid;
     sp->n_in = 1;
     sp->n_out = 1;
-    sp->in[0] = x0;
+    sp->in[0] = x;
     sp->out[0] = y;
-    set_out(L, y, LAYOUT_NHWC);
-    set_dt(L, y, ir->values[x0].dtype);
+    set_out(L, y, L->b->rv[x].layout);
+    set_dt(L, y, ir->values[x].dtype);
     return st;
 }
 

@@ -273,54 +273,6 @@ static void resize_taps(const int64_t *m, int64_t in_len, int64_t out_len, doubl
     }
 }
 
-/* Resize of the last two axes of an N x C x H x W float tensor, any mode and
- * coordinate transformation graph_shape.c accepts: the kernel for what
- * oneDNN's resampling cannot express (align_corners, as PyTorch's
- * nn.Upsample(align_corners=True) exports; downsampling with half_pixel). */
-static graph_status resize(const graph_node *n, const graph_view *x, graph_view *y)
-{
-    const int64_t *m, *sb;
-    if (graph_attr_ints(n, "_mode", &m) < 3 || graph_attr_ints(n, "_scale_bits", &sb) < 2)
-        return GRAPH_ERR_INVALID;
-    float sc[2];
-    memcpy(&sc[0], &sb[0], 4);
-    memcpy(&sc[1], &sb[1], 4);
-    int64_t H = x->shape.dims[2], W = x->shape.dims[3];
-    int64_t OH = y->shape.dims[2], OW = y->shape.dims[3];
-    int64_t planes = x->shape.dims[0] * x->shape.dims[1];
-    int64_t *iy = malloc(sizeof(int64_t) * (size_t)(2 * OH + 2 * OW));
-    float *wy = malloc(sizeof(float) * (size_t)(OH + OW));
-    if (!iy || !wy) {
-        free(iy);
-        free(wy);
-        return GRAPH_ERR_NOMEM;
-    }
-    int64_t *iy1 = iy + OH, *ix = iy + 2 * OH, *ix1 = ix + OW;
-    float *wx = wy + OH;
-    resize_taps(m, H, OH, sc[0], iy, iy1, wy);
-    resize_taps(m, W, OW, sc[1], ix, ix1, wx);
-    const float *src = x->data;
-    float *dst = y->data;
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < planes; p++) {
-        const float *sp = src + p * H * W;
-        float *dp = dst + p * OH * OW;
-        for (int64_t oy = 0; oy < OH; oy++) {
-            const float *r0 = sp + iy[oy] * W, *r1 = sp + iy1[oy] * W;
-            float v = wy[oy];
-            float *d = dp + oy * OW;
-            for (int64_t ox = 0; ox < OW; ox++) {
-                float a = r0[ix[ox]] + wx[ox] * (r0[ix1[ox]] - r0[ix[ox]]);
-                float b = r1[ix[ox]] + wx[ox] * (r1[ix1[ox]] - r1[ix[ox]]);
-                d[ox] = a + v * (b - a);
-            }
-        }
-    }
-    free(iy);
-    free(wy);
-    return GRAPH_OK;
-}
-
 static inline float bf16_to_f32(uint16_t h)
 {
     uint32_t u = (uint32_t)h << 16;
@@ -369,53 +321,115 @@ static void blend_bf16(const uint16_t *p00, const uint16_t *p01, const uint16_t 
     }
 }
 
-/* The same resize on N x H x W x C data, f32 or bf16 (computed in f32):
- * the channels of a pixel are contiguous, so each output pixel is four
- * contiguous runs of C values blended (blend_*). */
-static graph_status resize_nhwc(const graph_node *n, const graph_view *x, graph_view *y)
+/* Per output row and column: the two source rows/columns and the weight
+ * of the second (resize_taps), for one node and shape; one allocation,
+ * the arrays after the header. */
+typedef struct {
+    int64_t OH, OW;
+    const int64_t *iy, *iy1, *ix, *ix1;
+    const float *wy, *wx;
+} resize_grid;
+
+void *graph_resize_grid(const graph_node *n, const graph_shape *xs, const graph_shape *ys)
 {
     const int64_t *m, *sb;
-    if (graph_attr_ints(n, "_mode", &m) < 3 || graph_attr_ints(n, "_scale_bits", &sb) < 2)
-        return GRAPH_ERR_INVALID;
+    if (xs->rank != 4 || ys->rank != 4 || graph_attr_ints(n, "_mode", &m) < 3 ||
+        graph_attr_ints(n, "_scale_bits", &sb) < 2)
+        return NULL;
     float sc[2];
     memcpy(&sc[0], &sb[0], 4);
     memcpy(&sc[1], &sb[1], 4);
+    int64_t OH = ys->dims[2], OW = ys->dims[3];
+    resize_grid *g = malloc(sizeof *g + sizeof(int64_t) * (size_t)(2 * OH + 2 * OW) +
+                            sizeof(float) * (size_t)(OH + OW));
+    if (!g) return NULL;
+    int64_t *iy = (int64_t *)(g + 1), *iy1 = iy + OH, *ix = iy1 + OH, *ix1 = ix + OW;
+    float *wy = (float *)(ix1 + OW), *wx = wy + OH;
+    resize_taps(m, xs->dims[2], OH, sc[0], iy, iy1, wy);
+    resize_taps(m, xs->dims[3], OW, sc[1], ix, ix1, wx);
+    *g = (resize_grid){ OH, OW, iy, iy1, ix, ix1, wy, wx };
+    return g;
+}
+
+/* N x C x H x W f32: one plane at a time. */
+static void resize_planes(const resize_grid *g, const graph_view *x, graph_view *y)
+{
+    int64_t H = x->shape.dims[2], W = x->shape.dims[3];
+    int64_t OH = y->shape.dims[2], OW = y->shape.dims[3];
+    int64_t planes = x->shape.dims[0] * x->shape.dims[1];
+    const float *src = x->data;
+    float *dst = y->data;
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < planes; p++) {
+        const float *sp = src + p * H * W;
+        float *dp = dst + p * OH * OW;
+        for (int64_t oy = 0; oy < OH; oy++) {
+            const float *r0 = sp + g->iy[oy] * W, *r1 = sp + g->iy1[oy] * W;
+            float v = g->wy[oy];
+            float *d = dp + oy * OW;
+            for (int64_t ox = 0; ox < OW; ox++) {
+                int64_t i0 = g->ix[ox], i1 = g->ix1[ox];
+                float a = r0[i0] + g->wx[ox] * (r0[i1] - r0[i0]);
+                float b = r1[i0] + g->wx[ox] * (r1[i1] - r1[i0]);
+                d[ox] = a + v * (b - a);
+            }
+        }
+    }
+}
+
+/* N x H x W x C, f32 or bf16 (blended in f32): the channels of a pixel are
+ * contiguous, so each output pixel is four contiguous runs of C values
+ * blended (blend_*). */
+static void resize_nhwc(const resize_grid *g, const graph_view *x, graph_view *y)
+{
     int64_t N = x->shape.dims[0], C = x->shape.dims[1], H = x->shape.dims[2], W = x->shape.dims[3];
     int64_t OH = y->shape.dims[2], OW = y->shape.dims[3];
     int bf = x->dtype == GRAPH_DT_BF16;
-    int64_t *iy = malloc(sizeof(int64_t) * (size_t)(2 * OH + 2 * OW));
-    float *wy = malloc(sizeof(float) * (size_t)(OH + OW));
-    if (!iy || !wy) {
-        free(iy);
-        free(wy);
-        return GRAPH_ERR_NOMEM;
-    }
-    int64_t *iy1 = iy + OH, *ix = iy + 2 * OH, *ix1 = ix + OW;
-    float *wx = wy + OH;
-    resize_taps(m, H, OH, sc[0], iy, iy1, wy);
-    resize_taps(m, W, OW, sc[1], ix, ix1, wx);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t b = 0; b < N; b++)
         for (int64_t oy = 0; oy < OH; oy++) {
-            const int64_t s0 = (b * H + iy[oy]) * W, s1 = (b * H + iy1[oy]) * W;
+            const int64_t s0 = (b * H + g->iy[oy]) * W, s1 = (b * H + g->iy1[oy]) * W;
             const int64_t d0 = (b * OH + oy) * OW;
-            const float v = wy[oy];
+            const float v = g->wy[oy];
             for (int64_t ox = 0; ox < OW; ox++) {
-                int64_t o00 = (s0 + ix[ox]) * C, o01 = (s0 + ix1[ox]) * C;
-                int64_t o10 = (s1 + ix[ox]) * C, o11 = (s1 + ix1[ox]) * C;
+                int64_t o00 = (s0 + g->ix[ox]) * C, o01 = (s0 + g->ix1[ox]) * C;
+                int64_t o10 = (s1 + g->ix[ox]) * C, o11 = (s1 + g->ix1[ox]) * C;
                 int64_t od = (d0 + ox) * C;
                 if (bf) {
                     const uint16_t *s = x->data;
-                    blend_bf16(s + o00, s + o01, s + o10, s + o11, (uint16_t *)y->data + od, C, wx[ox], v);
+                    blend_bf16(s + o00, s + o01, s + o10, s + o11, (uint16_t *)y->data + od, C, g->wx[ox], v);
                 } else {
                     const float *s = x->data;
-                    blend_f32(s + o00, s + o01, s + o10, s + o11, (float *)y->data + od, C, wx[ox], v);
+                    blend_f32(s + o00, s + o01, s + o10, s + o11, (float *)y->data + od, C, g->wx[ox], v);
                 }
             }
         }
-    free(iy);
-    free(wy);
+}
+
+graph_status graph_resize_apply(const void *grid, const graph_view *x, graph_view *y)
+{
+    const resize_grid *g = grid;
+    if (x->shape.rank != 4 || y->shape.rank != 4 || g->OH != y->shape.dims[2] || g->OW != y->shape.dims[3])
+        return GRAPH_ERR_INVALID;
+    if (x->nhwc) resize_nhwc(g, x, y);
+    else resize_planes(g, x, y);
     return GRAPH_OK;
+}
+
+/* Resize of the last two axes of a 4-D float tensor, any mode and
+ * coordinate transformation graph_shape.c accepts: the kernel for what
+ * oneDNN's resampling cannot express (align_corners, as PyTorch's
+ * nn.Upsample(align_corners=True) exports; downsampling with half_pixel),
+ * on plain f32 or on the nhwc f32/bf16 activations between convs. A
+ * compiled plan makes the grid once (graph_lower.c); this is the path of
+ * constant folding. */
+static graph_status resize(const graph_node *n, const graph_view *x, graph_view *y)
+{
+    void *g = graph_resize_grid(n, &x->shape, &y->shape);
+    if (!g) return GRAPH_ERR_NOMEM;
+    graph_status st = graph_resize_apply(g, x, y);
+    free(g);
+    return st;
 }
 
 graph_status graph_ref_run(const graph_node *n, int64_t opset, const graph_view *in,
@@ -451,11 +465,10 @@ graph_status graph_ref_run(const graph_node *n, int64_t opset, const graph_view 
     }
     if (is_op(n, "Transpose")) return transpose(n, &in[0], y);
     if (is_op(n, "Resize") || is_op(n, "Upsample")) {
-        if (in[0].shape.rank != 4 || in[0].nhwc != y->nhwc) return GRAPH_ERR_UNSUPPORTED;
-        if (in[0].nhwc && (in[0].dtype == GRAPH_DT_F32 || in[0].dtype == GRAPH_DT_BF16) &&
-            y->dtype == in[0].dtype)
-            return resize_nhwc(n, &in[0], y);
-        if (in[0].dtype != GRAPH_DT_F32 || in[0].nhwc) return GRAPH_ERR_UNSUPPORTED;
+        /* plain f32, or nhwc f32/bf16; the output as the input */
+        int dt_ok = in[0].dtype == GRAPH_DT_F32 || (in[0].nhwc && in[0].dtype == GRAPH_DT_BF16);
+        if (in[0].shape.rank != 4 || in[0].nhwc != y->nhwc || y->dtype != in[0].dtype || !dt_ok)
+            return GRAPH_ERR_UNSUPPORTED;
         return resize(n, &in[0], y);
     }
     if (is_op(n, "Gather")) return gather(n, in, y, err, errlen);
