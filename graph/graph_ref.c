@@ -343,8 +343,10 @@ void *graph_resize_grid(const graph_node *n, const graph_shape *xs, const graph_
     resize_grid *g = malloc(sizeof *g + sizeof(int64_t) * (size_t)(2 * OH + 2 * OW) +
                             sizeof(float) * (size_t)(OH + OW));
     if (!g) return NULL;
-    int64_t *iy = (int64_t *)(g + 1), *iy1 = iy + OH, *ix = iy1 + OH, *ix1 = ix + OW;
-    float *wy = (float *)(ix1 + OW), *wx = wy + OH;
+    unsigned char *base = (unsigned char *)(g + 1);
+    void *ip = base, *fp = base + sizeof(int64_t) * (size_t)(2 * OH + 2 * OW);
+    int64_t *iy = ip, *iy1 = iy + OH, *ix = iy1 + OH, *ix1 = ix + OW;
+    float *wy = fp, *wx = wy + OH;
     resize_taps(m, xs->dims[2], OH, sc[0], iy, iy1, wy);
     resize_taps(m, xs->dims[3], OW, sc[1], ix, ix1, wx);
     *g = (resize_grid){ OH, OW, iy, iy1, ix, ix1, wy, wx };
